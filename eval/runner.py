@@ -1,0 +1,352 @@
+"""Run labelled questions through the engine and measure retrieval, answers, refusals, latency.
+
+One code path for both kinds of set: the report set (gold = the passage holding the evidence
+text) and SQuAD-format benchmarks (gold = the question's paragraph, ingested as one document).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.dataset import load_items
+from eval.metrics import (
+    best_char_f1,
+    contains_answer,
+    exact_match,
+    hit_at_k,
+    median,
+    mrr,
+    ndcg_at_k,
+    percentile,
+    refusal_precision_recall,
+)
+from eval.squad import load_squad
+from ingest.records import Chunk
+from rag.engine import Engine
+from rag.records import Answer
+
+RETRIEVAL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    language: str
+    question: str
+    answers: tuple[str, ...]
+    answerable: bool
+    is_gold: Callable[[Chunk], bool]
+    type: str = ""
+
+
+@dataclass
+class Outcome:
+    case: Case
+    rank: int | None  # 1-based rank of the first gold passage in the top RETRIEVAL_DEPTH
+    relevance: list[bool]
+    gold_total: int  # gold passages in the whole index (the ideal ranking for nDCG)
+    answer: Answer
+    contains: bool
+    exact: bool
+    f1: float
+    citation_precision: float | None
+    citation_hit: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        if not self.case.answerable:
+            return not self.answer.found
+        return self.contains and self.answer.found
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.case.id,
+            "language": self.case.language,
+            "type": self.case.type,
+            "question": self.case.question,
+            "expected": list(self.case.answers),
+            "answerable": self.case.answerable,
+            "passed": self.passed,
+            "rank": self.rank,
+            "answer": self.answer.answer,
+            "short_answer": self.answer.short_answer,
+            "found": self.answer.found,
+            "contains": self.contains,
+            "exact": self.exact,
+            "f1": round(self.f1, 4),
+            "citation_precision": self.citation_precision,
+            "citation_hit": self.citation_hit,
+            "citations": [c.as_dict() for c in self.answer.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+def report_cases(engine: Engine, dataset: Path | None = None) -> list[Case]:
+    """The labelled report set, gold passages located by the evidence's character offsets."""
+    items = load_items(dataset)
+    documents = engine.retriever.index.documents
+    cases = []
+    for item in items:
+        spans = [
+            (doc_id, start, start + len(item.evidence))
+            for doc_id, doc in documents.items()
+            for start in _occurrences(doc.text, item.evidence)
+        ] if item.evidence else []
+        cases.append(
+            Case(
+                id=item.id,
+                language=item.language,
+                question=item.question,
+                answers=tuple(item.answers),
+                answerable=item.answerable,
+                is_gold=_holds_any(spans),
+                type=item.type,
+            )
+        )
+    return cases
+
+
+def _occurrences(text: str, needle: str) -> list[int]:
+    found, start = [], text.find(needle)
+    while start >= 0:
+        found.append(start)
+        start = text.find(needle, start + 1)
+    return found
+
+
+def _holds_any(evidence: list[tuple[str, int, int]]) -> Callable[[Chunk], bool]:
+    """A chunk holds the evidence when it covers at least half of one occurrence of it
+    (evidence may straddle a chunk boundary; overlap makes that rare)."""
+
+    def is_gold(chunk: Chunk) -> bool:
+        for doc_id, start, end in evidence:
+            if doc_id != chunk.doc_id:
+                continue
+            covered = sum(max(0, min(end, b) - max(start, a)) for a, b in chunk.spans)
+            if covered * 2 >= end - start:
+                return True
+        return False
+
+    return is_gold
+
+
+def squad_cases(benchmark_questions: Sequence[Any], doc_id_of: dict[str, str]) -> list[Case]:
+    return [
+        Case(
+            id=q.id,
+            language=q.language,
+            question=q.question,
+            answers=tuple(q.answers),
+            answerable=True,
+            is_gold=(lambda gold: lambda chunk: chunk.doc_id == gold)(doc_id_of[q.gold_passage_id]),
+        )
+        for q in benchmark_questions
+    ]
+
+
+def prepare_squad_engine(engine: Engine, corpus: Path, questions: Path | None) -> tuple[Engine, list[Case]]:
+    """An engine over the benchmark's paragraphs (one document each), cached between runs."""
+    benchmark = load_squad(corpus, questions)
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
+    workdir = engine.settings.cache_dir / "benchmarks" / f"{corpus.stem}-{digest}"
+    passages_dir = workdir / "passages"
+    passages_dir.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for number, passage in enumerate(benchmark.passages):
+        name = f"p{number:05d}.txt"
+        names[passage.id] = name
+        path = passages_dir / name
+        if not path.exists() or path.read_text(encoding="utf-8") != passage.text:
+            path.write_text(passage.text, encoding="utf-8")
+    bench_engine = Engine(engine.settings, index_dir=workdir / "index", embedder=engine.embedder)
+    report = bench_engine.ingest([passages_dir], prune=True, progress=True)
+    if report.changed:
+        print(f"indexed {report.documents} passages into {workdir / 'index'} in {report.seconds:.0f} s", file=sys.stderr)
+    doc_id_of = {}
+    by_source = {doc.source: doc_id for doc_id, doc in bench_engine.retriever.index.documents.items()}
+    for passage_id, name in names.items():
+        doc_id_of[passage_id] = by_source[name]
+    return bench_engine, squad_cases(benchmark.questions, doc_id_of)
+
+
+def run_cases(
+    engine: Engine, cases: Sequence[Case], mode: str = "hybrid", top_k: int = 5, progress: bool = True
+) -> list[Outcome]:
+    from tqdm import tqdm
+
+    outcomes = []
+    for case in tqdm(cases, desc=f"eval ({mode})", disable=not progress, file=sys.stderr):
+        retrieval = engine.retriever.search(case.question, k=RETRIEVAL_DEPTH, mode=mode)
+        relevance = [case.is_gold(hit.chunk) for hit in retrieval.hits]
+        gold_total = sum(1 for chunk in engine.retriever.index.chunks if case.is_gold(chunk))
+        rank = next((i for i, relevant in enumerate(relevance, start=1) if relevant), None)
+        answer = engine.answerer.answer(case.question, top_k=top_k, mode=mode)
+        cited_gold = [case.is_gold(_chunk_of(engine, c.chunk_id)) for c in answer.citations]
+        outcomes.append(
+            Outcome(
+                case=case,
+                rank=rank,
+                relevance=relevance,
+                gold_total=gold_total,
+                answer=answer,
+                contains=bool(case.answers) and contains_answer(answer.answer, list(case.answers)),
+                exact=bool(case.answers and answer.short_answer) and exact_match(answer.short_answer or "", list(case.answers)),
+                f1=best_char_f1(answer.short_answer or "", list(case.answers)) if case.answers else 0.0,
+                citation_precision=(sum(cited_gold) / len(cited_gold)) if cited_gold else None,
+                citation_hit=any(cited_gold),
+                timings_ms=dict(answer.timings_ms),
+            )
+        )
+    return outcomes
+
+
+def _chunk_of(engine: Engine, chunk_id: str) -> Chunk:
+    index = engine.retriever.index
+    return next(chunk for chunk in index.chunks if chunk.id == chunk_id)
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """All metrics, per language and overall."""
+    groups: dict[str, list[Outcome]] = {"all": list(outcomes)}
+    for outcome in outcomes:
+        groups.setdefault(outcome.case.language, []).append(outcome)
+    return {name: _metrics(group) for name, group in groups.items()}
+
+
+def _metrics(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    answerable = [o for o in outcomes if o.case.answerable]
+    ranks = [o.rank for o in answerable]
+    cited = [o.citation_precision for o in answerable if o.citation_precision is not None]
+    refused = [not o.answer.found for o in outcomes]
+    unanswerable = [not o.case.answerable for o in outcomes]
+    precision, recall = refusal_precision_recall(refused, unanswerable)
+    totals = [o.timings_ms.get("total", 0.0) for o in outcomes]
+    stages = sorted({stage for o in outcomes for stage in o.timings_ms})
+    return {
+        "questions": len(outcomes),
+        "answerable": len(answerable),
+        "hit@1": hit_at_k(ranks, 1),
+        "hit@5": hit_at_k(ranks, 5),
+        "mrr": mrr(ranks),
+        "ndcg@10": ndcg_at_k([o.relevance for o in answerable], 10, [o.gold_total for o in answerable]),
+        "accuracy": _share([o.contains and o.answer.found for o in answerable]),
+        "short_em": _share([o.exact for o in answerable]),
+        "short_f1": _mean([o.f1 for o in answerable]),
+        "citation_precision": _mean(cited),
+        "citation_hit": _share([o.citation_hit for o in answerable]),
+        "false_refusals": sum(1 for o in answerable if not o.answer.found),
+        "refusal_precision": precision,
+        "refusal_recall": recall,
+        "median_answer_chars": median([float(len(o.answer.answer)) for o in outcomes]),
+        "latency_p50_ms": percentile(totals, 50),
+        "latency_p95_ms": percentile(totals, 95),
+        "stages_ms": {
+            stage: {
+                "p50": percentile([o.timings_ms[stage] for o in outcomes if stage in o.timings_ms], 50),
+                "p95": percentile([o.timings_ms[stage] for o in outcomes if stage in o.timings_ms], 95),
+            }
+            for stage in stages
+        },
+    }
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return sum(flags) / len(flags) if flags else float("nan")
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+TABLE_COLUMNS = (
+    ("hit@1", "{:.3f}"),
+    ("hit@5", "{:.3f}"),
+    ("mrr", "{:.3f}"),
+    ("ndcg@10", "{:.3f}"),
+    ("accuracy", "{:.3f}"),
+    ("short_em", "{:.3f}"),
+    ("short_f1", "{:.3f}"),
+    ("citation_precision", "{:.3f}"),
+    ("citation_hit", "{:.3f}"),
+    ("refusal_precision", "{:.3f}"),
+    ("refusal_recall", "{:.3f}"),
+    ("median_answer_chars", "{:.0f}"),
+    ("latency_p50_ms", "{:.1f}"),
+    ("latency_p95_ms", "{:.1f}"),
+)
+
+
+def format_table(rows: dict[str, dict[str, Any]]) -> str:
+    """A plain-text table: one row per (run, language), one column per metric."""
+    header = ["run", "n"] + [name for name, _ in TABLE_COLUMNS]
+    lines = [header]
+    for label, metrics in rows.items():
+        line = [label, str(metrics["questions"])]
+        for name, fmt in TABLE_COLUMNS:
+            value = metrics.get(name)
+            line.append("-" if value is None or value != value else fmt.format(value))
+        lines.append(line)
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in lines)
+
+
+def run_from_cli(args: Any, engine: Engine) -> int:
+    """`rag eval`: the report set (default) or a SQuAD benchmark, optionally as an ablation."""
+    if args.squad:
+        engine, cases = prepare_squad_engine(engine, args.squad, args.questions)
+        name = args.squad.stem if not args.questions else f"{args.squad.stem}<-{args.questions.stem}"
+    else:
+        if not engine.has_index():
+            engine.ensure_index(progress=True)
+        cases = report_cases(engine, args.dataset)
+        name = "report"
+    if args.limit:
+        cases = cases[: args.limit]
+    modes = ("dense", "lexical", "hybrid") if args.ablation else ("hybrid",)
+    runs: dict[str, list[Outcome]] = {mode: run_cases(engine, cases, mode=mode) for mode in modes}
+    rows: dict[str, dict[str, Any]] = {}
+    summaries = {}
+    for mode, outcomes in runs.items():
+        summary = summarize(outcomes)
+        summaries[mode] = summary
+        for language, metrics in summary.items():
+            rows[f"{name}:{mode}:{language}"] = metrics
+    print(format_table(rows))
+    final = runs[modes[-1]]
+    result = {
+        "dataset": name,
+        "settings": {"top_k": engine.settings.top_k, "chunking": engine.settings.chunking.as_dict()},
+        "metrics": summaries,
+        "failures": [o.as_dict() for o in final if not o.passed],
+        "items": [o.as_dict() for o in final],
+    }
+    if args.out:
+        _write(args.out, json.dumps(result, ensure_ascii=False, indent=1))
+    if args.html:
+        from eval.html_report import render
+
+        _write(args.html, render(result))
+        print(f"HTML report: {args.html}", file=sys.stderr)
+    if getattr(args, "check", False):
+        from eval.thresholds import check
+
+        problems = check(name, summaries[modes[-1]]["all"])
+        for problem in problems:
+            print(f"below threshold: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as handle:
+        handle.write(text)
+    Path(handle.name).replace(path)

@@ -1,0 +1,178 @@
+"""The engine: one index directory, one embedder, the retriever and the answerer over them.
+
+The CLI, the HTTP API, the chat page and the eval suite all go through this one object, so they
+answer the same way. It loads the model and index lazily (once), serialises writers, and swaps
+in a rebuilt index atomically: a question in flight keeps the index it started with.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.embedder import Embedder, load_embedder
+from ingest.errors import IndexNotFound
+from ingest.index import ReportIndex, read_manifest
+from ingest.loading import load_text
+from ingest.pipeline import IngestReport, ingest_paths, update_index
+from ingest.records import Document
+from ingest.tokens import count_tokens, get_encoding
+from rag.answerer import Answerer
+from rag.config import Settings, bundled_corpus
+from rag.conversation import Turn
+from rag.records import Answer
+from rag.retriever import Retrieval, Retriever
+
+
+class Engine:
+    def __init__(self, settings: Settings, index_dir: Path | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.index_dir = (index_dir or settings.index_dir).expanduser()
+        self._embedder = embedder
+        self._retriever: Retriever | None = None
+        self._answerer: Answerer | None = None
+        self._glossary: Any = None
+        self._load_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # --- loading -------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._load_lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.settings.embed_model or None, self.settings.cache_dir)
+        return self._embedder
+
+    @property
+    def glossary(self) -> Any:
+        if self._glossary is None:
+            from rag.glossary import Glossary
+
+            with self._load_lock:
+                if self._glossary is None:
+                    self._glossary = Glossary.load()
+        return self._glossary
+
+    def count_tokens(self, text: str) -> int:
+        return count_tokens(text, get_encoding(self.settings.token_encoding, self.settings.cache_dir))
+
+    @property
+    def retriever(self) -> Retriever:
+        retriever = self._retriever
+        if retriever is None:
+            index = ReportIndex.load(self.index_dir, expected_model=self.embedder.model_id)
+            retriever = self._install(index)
+        return retriever
+
+    def _install(self, index: ReportIndex) -> Retriever:
+        retriever = Retriever(index, self.embedder, translator=self.glossary)
+        answerer = Answerer(retriever, self.glossary, llm=self._llm_client())
+        # One assignment each: a request in flight keeps the objects it already holds.
+        self._retriever, self._answerer = retriever, answerer
+        return retriever
+
+    def _llm_client(self) -> Any:
+        if not self.settings.llm_enabled:
+            return None
+        from rag.llm import LLMClient, LLMConfig
+
+        return LLMClient(
+            LLMConfig(
+                base_url=self.settings.llm_base_url,
+                model=self.settings.llm_model,
+                api_key=self.settings.llm_api_key or None,
+                timeout_s=self.settings.llm_timeout_s,
+            )
+        )
+
+    @property
+    def answerer(self) -> Answerer:
+        self.retriever  # noqa: B018 - loads the index (and the answerer with it) on first use
+        assert self._answerer is not None
+        return self._answerer
+
+    def has_index(self) -> bool:
+        try:
+            read_manifest(self.index_dir)
+        except IndexNotFound:
+            return False
+        return True
+
+    def warm_up(self) -> None:
+        """Load model, index and glossary now (the server does this before it reports ready)."""
+        self.answerer.warm_up()
+
+    # --- writing -------------------------------------------------------------------------
+    def ingest(
+        self, paths: Sequence[Path] | None = None, *, prune: bool = False, rebuild: bool = False, progress: bool = False
+    ) -> IngestReport:
+        """Ingest files/directories (default: the bundled report) and reload the index."""
+        with self._write_lock:
+            report = ingest_paths(
+                list(paths) if paths else [bundled_corpus()],
+                self.index_dir,
+                self.embedder,
+                self.settings.chunking,
+                self.count_tokens,
+                index_type=self.settings.index_type,
+                prune=prune,
+                rebuild=rebuild,
+                progress=progress,
+            )
+            self._reload(report)
+        return report
+
+    def ensure_index(self, progress: bool = False) -> IngestReport | None:
+        """Build the index of the bundled report when there is none yet."""
+        if self.has_index():
+            return None
+        return self.ingest(progress=progress)
+
+    def add_document(self, name: str, text: str) -> IngestReport:
+        """Add (or replace) one uploaded document."""
+        document = load_text(name, text, path=f"upload://{name}")
+        return self._update(add=[document])
+
+    def remove_document(self, doc_id: str) -> IngestReport:
+        return self._update(remove_ids=[doc_id])
+
+    def _update(self, add: Sequence[Document] = (), remove_ids: Sequence[str] = ()) -> IngestReport:
+        with self._write_lock:
+            report = update_index(
+                self.index_dir,
+                self.embedder,
+                self.settings.chunking,
+                self.count_tokens,
+                add=add,
+                remove_ids=remove_ids,
+                index_type=self.settings.index_type,
+            )
+            self._reload(report)
+        return report
+
+    def _reload(self, report: IngestReport) -> None:
+        if report.changed or self._retriever is None:
+            self._install(ReportIndex.load(self.index_dir, expected_model=self.embedder.model_id))
+
+    # --- reading -------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> Retrieval:
+        return self.retriever.search(query, k=k, mode=mode)
+
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        top_k: int | None = None,
+        use_llm: bool | None = None,
+    ) -> Answer:
+        return self.answerer.answer(question, history=history, top_k=top_k or self.settings.top_k, use_llm=use_llm)
+
+    def documents(self) -> list[dict[str, Any]]:
+        index = self.retriever.index
+        return [
+            {"doc_id": doc_id, **{k: v for k, v in entry.items() if k != "path"}}
+            for doc_id, entry in index.manifest.documents.items()
+        ]

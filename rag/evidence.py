@@ -1,0 +1,90 @@
+"""Scoring candidate sentences against a question: character-bigram overlap weighted by IDF.
+
+Character bigrams need no segmenter and match Chinese paraphrases that share words but not word
+boundaries; weighting by inverse document frequency over the index's sentences keeps "长三角"
+(everywhere in this report) from outweighing "安徽" or "2027". The same coverage number is one
+of the refusal features: a question whose rare terms appear nowhere is likely not answered.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+# Question words and particles: they say what is asked, not what to look for.
+_ZH_QUESTION_WORDS = re.compile(
+    r"什么时候|什么|哪里|哪儿|哪个|哪些|哪位|哪一|哪|谁|几|多少|是否|怎么|怎样|如何|为什么|为何|何时|"
+    r"请问|吗|呢|吧|是|的|了|在|有|和|与|及|中|都|会|被|对|把|叫"
+)
+_EN_STOP = frozenset(
+    "the a an of to in on at for by with from and or is are was were be been being do does did what which who "
+    "whom whose where when why how that this these those it its as into about report say said".split()
+)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def text_terms(text: str) -> set[str]:
+    """Bigrams (and single characters of one-character runs) of CJK text, plus ASCII words."""
+    text = normalize(text)
+    terms: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            terms.add(run)
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
+    terms.update(_ASCII_WORD.findall(text))
+    return terms
+
+
+def question_terms(question: str, language: str, translations: Iterable[str] = ()) -> set[str]:
+    """What to look for: the question's content bigrams (zh) or its translated terms (en)."""
+    if language == "zh":
+        return text_terms(_ZH_QUESTION_WORDS.sub(" ", normalize(question)))
+    terms = {word for word in _ASCII_WORD.findall(normalize(question)) if word not in _EN_STOP and word.isdigit()}
+    for translation in translations:
+        terms |= text_terms(translation)
+    return terms
+
+
+@dataclass(frozen=True)
+class TermStatistics:
+    """Document frequencies of terms over a set of sentences."""
+
+    frequencies: Counter[str]
+    count: int
+
+    @classmethod
+    def build(cls, sentences: Iterable[str]) -> TermStatistics:
+        frequencies: Counter[str] = Counter()
+        count = 0
+        for sentence in sentences:
+            frequencies.update(text_terms(sentence))
+            count += 1
+        return cls(frequencies, count)
+
+    def idf(self, term: str) -> float:
+        # Unseen terms get the highest weight: a rare question term that the report lacks
+        # should lower coverage the most.
+        return math.log(1.0 + (self.count + 1) / (self.frequencies.get(term, 0) + 0.5))
+
+
+def coverage(terms: set[str], sentence_terms: set[str], stats: TermStatistics) -> float:
+    """IDF-weighted share of `terms` found in `sentence_terms` (0..1)."""
+    if not terms:
+        return 0.0
+    total = sum(stats.idf(term) for term in terms)
+    found = sum(stats.idf(term) for term in terms if term in sentence_terms)
+    return found / total if total else 0.0
+
+
+def coverages(terms: set[str], sentences: Sequence[str], stats: TermStatistics) -> list[float]:
+    return [coverage(terms, text_terms(sentence), stats) for sentence in sentences]

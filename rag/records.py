@@ -1,0 +1,86 @@
+"""The records rag hands out: Hit (a retrieved passage), Citation and Answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ingest.records import Chunk, Span
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    source: str  # file name of the document
+    score: float  # fused score, higher is better
+    rank: int  # 1-based
+    dense_score: float | None = None  # cosine similarity, when the dense side saw the chunk
+    lexical_score: float | None = None  # BM25 score, when the lexical side saw it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "dense_score": None if self.dense_score is None else round(self.dense_score, 6),
+            "lexical_score": None if self.lexical_score is None else round(self.lexical_score, 6),
+            "text": self.chunk.text,
+            "context": self.chunk.context,
+            "doc_id": self.chunk.doc_id,
+            "source": self.source,
+            "chunk_id": self.chunk.id,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "spans": [list(span) for span in self.chunk.spans],
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    source: str
+    chunk_id: str
+    text: str  # the passage
+    sentence: str  # the cited sentence within the passage
+    spans: tuple[Span, ...]  # source spans of `sentence`
+    passage_spans: tuple[Span, ...]  # source spans of `text`
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["spans"] = [list(span) for span in self.spans]
+        data["passage_spans"] = [list(span) for span in self.passage_spans]
+        data["score"] = round(self.score, 6)
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    short_answer: str | None
+    found: bool
+    citations: tuple[Citation, ...]
+    language: str  # "zh" | "en"
+    answerer: str  # "extractive" | "llm"
+    related: tuple[Hit, ...] = ()
+    confidence: float = 0.0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    retrieval_query: str = ""  # the query actually retrieved with (after follow-up rewriting)
+    notice: str = ""  # e.g. why the LLM answer was replaced by the extractive one
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "short_answer": self.short_answer,
+            "found": self.found,
+            "citations": [c.as_dict() for c in self.citations],
+            "related": [h.as_dict() for h in self.related],
+            "language": self.language,
+            "answerer": self.answerer,
+            "confidence": round(self.confidence, 4),
+            "retrieval_query": self.retrieval_query,
+            "notice": self.notice,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }

@@ -1,0 +1,628 @@
+"""The answer phrase inside an answer sentence: a name, a place, a date, a number, an edition.
+
+The answerer has chosen a sentence; this picks the words in it that answer the question, so the
+reply can lead with them ("安徽省") and still cite the sentence. Three steps:
+
+1. Candidates of the kind the question asks for, from jieba's part-of-speech tags (nr person,
+   ns place, nt organization, t time, m number) and regular expressions for the forms the tags
+   miss (5月20日至21日, 2027年度, 第八届, 《...》, ...省, the words after 被称为).
+2. Anchors: the stretches of the sentence that the question shares. An English question shares
+   no characters with Chinese text, so its anchors are its glossary translations, its numbers and
+   its names found by pinyin.
+3. The candidate that is not itself in the question and sits closest to the anchors wins. In
+   Chinese the question word stands where the answer stands ("江苏省委书记是谁" /
+   "江苏省委书记信长星"), so context that matches on either side of it counts extra.
+
+No candidate of the right kind means no short answer (None), never the whole sentence.
+Measured on XQuAD by `bench/short_answer_xquad.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from rag.glossary import STOPWORDS, Glossary, names_in_text
+from rag.question_types import QuestionType
+
+# Scoring weights, tuned on XQuAD (zh and en questions together; see the bench script).
+_DECAY_CHARS = 16.0  # an anchor this many characters away counts 1/e as much as an adjacent one
+_CLAUSE_CHARS = 10  # a comma or semicolon between candidate and anchor counts as this many characters
+_ALIGN_WEIGHT = 1.5  # per character of question context matched next to the candidate
+_FOCUS_WEIGHT = 3.0  # anchors translated from the noun an English question asks about ("which province")
+_HEAD_WEIGHT = 1.0  # per character of the asked-about noun ("哪个...方案") found inside the candidate
+_PRIOR_WEIGHT = 6.0  # how much the kind of candidate (a dotted name over a bare noun) counts
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_SPACES = " \u3000\t\n"
+_PUNCT = set("，,。.！!？?；;：:、（）()《》“”\"'‘’「」【】[]—-…·") | set(_SPACES)
+_CLAUSE_BREAK = set("，,。！!？?；;：:")
+_ZH_STOP = frozenset("的了在是和与及或等也都就而并被把对为以于之其这那有个上下中将从到由向")
+_COPULAS = "是为的"
+_LEADING_FUNCTION = frozenset("由被向与和的是把将对从在给让令及")
+
+_ZH_NUM = "零〇一二两三四五六七八九十百千万亿"
+_NUMBER = rf"(?:\d[\d,，]*(?:\.\d+)?|[{_ZH_NUM}]+)"
+_DATE_PART = r"(?:\d{1,4}|[零〇一二三四五六七八九十]{1,4})"
+_RANGE = r"\s*(?:至|到|-|—|–|~|和)\s*"
+_DAY = rf"{_DATE_PART}\s*[日号]"
+_MONTH = rf"{_DATE_PART}\s*月(?:\s*{_DAY})?"
+_FULL_DATE = rf"(?:公元前?\s*)?{_DATE_PART}\s*年(?:度)?(?:\s*{_MONTH})?|{_MONTH}|{_DAY}"
+# A date, or a range of two ("5月20日至21日", "1964年和1968年").
+_DATE = re.compile(rf"(?:{_FULL_DATE})(?:{_RANGE}(?:{_FULL_DATE}))?")
+_YEAR_RANGE = re.compile(rf"(?<![\d.])\d{{3,4}}\s*年?{_RANGE}\d{{3,4}}\s*年(?:间|代)?")
+_ERA = re.compile(r"(?:公元前?\s*)?\d{1,2}\s*世纪(?:\s*\d0\s*年代)?|[一二三四五六七八九十]+世纪|\d0\s*年代")
+_YEAR = re.compile(r"(?:公元前?\s*)?(?<![\d.])\d{3,4}(?:\s*年(?!代))?(?![\d.])")
+_ORDINAL = re.compile(rf"第\s*(?:\d+|[{_ZH_NUM}]+)\s*(?:届|次|期|个|名|位|轮|代|季|大|号)?")
+_SCORE = re.compile(r"(?<![\d.])\d+\s*[–\-—:：比]\s*\d+(?![\d.])")
+# A title keeps its book-title marks (《长三角...方案》 is how it is cited); a quoted phrase does not.
+_QUOTED = re.compile(
+    r"《[^《》]{1,60}》|(?<=“)[^“”]{1,40}(?=”)|(?<=「)[^「」]{1,40}(?=」)|(?<=\")[^\"]{1,40}(?=\")"
+)
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.'\-]*(?:\s+[A-Za-z0-9][A-Za-z0-9&.'\-]*)*")
+_CALLED_WORDS = frozenset(
+    {"称为", "称作", "叫做", "叫作", "名为", "命名为", "名叫", "又称", "简称", "即", "誉为"}
+)
+_CALLED_QUOTE = re.compile(
+    r"(?:称为|称作|叫做|叫作|名为|命名为|名叫|又称|简称|誉为)\s*[“「\"]([^”」\"]{1,40})[”」\"]"
+)
+_NAME_DOT = "·•‧・"
+_UNITS = (
+    "次个人名位年天日月周小时分钟秒岁米厘米毫米公里千米英里英尺英寸码吨公斤千克克磅元美元英镑欧元亿万千百"
+    "倍家座所辆架艘条项种本部场届轮期层户只头件台颗枚"
+)
+_PLACE_SUFFIX = (
+    "省",
+    "市",
+    "县",
+    "区",
+    "州",
+    "国",
+    "岛",
+    "镇",
+    "村",
+    "洲",
+    "湾",
+    "河",
+    "江",
+    "湖",
+    "山",
+    "城",
+)
+_ORG_SUFFIX = (
+    "队",
+    "公司",
+    "大学",
+    "学院",
+    "组织",
+    "党",
+    "政府",
+    "委员会",
+    "协会",
+    "俱乐部",
+    "集团",
+    "银行",
+    "机构",
+    "部门",
+    "联盟",
+    "中心",
+    "医院",
+    "法院",
+    "议会",
+    "学校",
+    "研究所",
+    "基金会",
+    "电视台",
+    "会",
+)
+
+# The most common Chinese surnames: a word jieba does not know (信长星) that starts with one of
+# them and has two or three characters is most likely a person's name.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+    "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温"
+    "康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂"
+    "成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
+    "宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝信"
+)
+_TITLES = re.compile(
+    r"(?:书记|省长|市长|县长|区长|主席|总统|总理|部长|主任|局长|厅长|院长|校长|教授|博士|先生|女士|经理|董事长"
+    r"|总裁|队长|教练|队友|球员|作者|记者|委员|代表|大使|国王|皇帝|女王|首相|得主)$"
+)
+
+# Chinese question words, to line up the question's context around them with the sentence's.
+_ZH_WH = re.compile(
+    r"第几[届次期个名位轮代]?|什么时候|什么时间|什么地方|什么名字|哪一年|哪一天|哪[个一些座位所种类条支家]?[省市县国城州区]*"
+    r"|多少|几(?!乎)|谁|何时|何地|何处|什么|啥"
+)
+_YEAR_QUESTION = re.compile(r"哪一?年|何年|\b(?:what|which) year\b", re.IGNORECASE)
+# The kind of place a question names, and the endings of Chinese place names of that kind.
+_PLACE_KINDS = (
+    (re.compile(r"省|province", re.IGNORECASE), ("省",)),
+    (re.compile(r"城市|市|城|\bcit(?:y|ies)\b|\btowns?\b", re.IGNORECASE), ("市", "城", "镇")),
+    (re.compile(r"国家|国|\bcountr(?:y|ies)\b|\bnations?\b", re.IGNORECASE), ("国",)),
+    (re.compile(r"县|\bcount(?:y|ies)\b", re.IGNORECASE), ("县", "郡")),
+    (re.compile(r"州|\bstates?\b", re.IGNORECASE), ("州",)),
+)
+_DURATION_QUESTION = re.compile(r"多久|多长时间|多少年|how long", re.IGNORECASE)
+_TIME_UNITS = ("年", "月", "天", "日", "周", "小时", "分钟", "秒", "世纪")
+_COUNTED_UNIT = re.compile(rf"(?:多少|几)\s*([{_UNITS}])")
+# The noun a Chinese question asks about: 哪个方案 / 什么组织 / 哪支球队 -> 方案 / 组织 / 球队.
+_ZH_ASKED = re.compile(
+    r"(?:哪|什么|何)(?:一|个|些|位|种|类|支|家|条|座|所|项|部)?([^，,。？?！!是的了在和与]{2,6})"
+)
+_EN_FOCUS = re.compile(
+    r"\b(?:how\s+(?:many|much)|what|which)\s+((?:[A-Za-z\-']+\s+){0,2}[A-Za-z\-']+)", re.IGNORECASE
+)
+
+
+class _Token(NamedTuple):
+    start: int
+    end: int
+    word: str
+    tag: str
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int
+    end: int
+    prior: float  # how typical this kind of candidate is for the question type
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    start: int
+    end: int
+    weight: float
+
+
+# --- segmentation ---------------------------------------------------------------------------------
+
+
+def _jieba():
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)  # jieba prints its dictionary-loading chatter on stderr otherwise
+    jieba.initialize()
+    return jieba
+
+
+def _pos_tags(text: str) -> list[_Token]:
+    """jieba's words of `text` with their part-of-speech tags and offsets into `text`."""
+    jieba = _jieba()
+    tokens = []
+    position = 0
+    for pair in jieba.posseg.cut(text):
+        tokens.append(_Token(position, position + len(pair.word), pair.word, pair.flag))
+        position += len(pair.word)
+    return tokens
+
+
+def _known(word: str) -> bool:
+    return bool(_jieba().dt.FREQ.get(word))
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+
+def _trimmed(text: str, start: int, end: int, prior: float) -> _Candidate | None:
+    """A candidate without the spaces at its ends, or None when nothing is left."""
+    while start < end and text[start] in _SPACES:
+        start += 1
+    while end > start and text[end - 1] in _SPACES:
+        end -= 1
+    return _Candidate(start, end, prior) if end > start else None
+
+
+def _regex_spans(pattern: re.Pattern[str], text: str, prior: float) -> Iterator[_Candidate]:
+    for match in pattern.finditer(text):
+        candidate = _trimmed(text, match.start(), match.end(), prior)
+        if candidate:
+            yield candidate
+
+
+def _runs(tokens: list[_Token], inside: Iterable[str], min_chars: int = 2) -> Iterator[tuple[int, int]]:
+    """Maximal runs of tokens whose tag starts with one of `inside`; spaces may join them."""
+    tags = tuple(inside)
+    run: list[_Token] = []
+    for token in [*tokens, _Token(0, 0, "", "x")]:
+        if token.word.strip() and token.tag.startswith(tags):
+            run.append(token)
+        elif run and not token.word.strip() and token.word:
+            continue  # a space inside a run ("Konwiktorska 大街")
+        else:
+            if run and run[-1].end - run[0].start >= min_chars:
+                yield run[0].start, run[-1].end
+            run = []
+
+
+def _person_spans(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
+    """Names: nr tags, unknown surname-led words (信长星), and transliterations joined by ·."""
+    for i, token in enumerate(tokens):
+        if not _CJK.match(token.word):
+            continue
+        start = token.start
+        # jieba glues a preposition to an unknown name (由约翰): the name starts after it.
+        if len(token.word) >= 3 and token.word[0] in _LEADING_FUNCTION:
+            start += 1
+        after_title = i > 0 and bool(_TITLES.search(tokens[i - 1].word))
+        if token.tag.startswith("nr"):
+            yield _Candidate(start, token.end, 1.0)
+        elif 2 <= len(token.word) <= 3 and token.word[0] in _SURNAMES and not _known(token.word):
+            yield _Candidate(start, token.end, 0.9 if after_title else 0.7)
+        elif after_title and 2 <= len(token.word) <= 3 and token.tag in ("n", "nz", "nrt"):
+            yield _Candidate(start, token.end, 0.6)
+    # Transliterated names join their parts with a middle dot: 卡万·肖特, 约翰·菲茨杰拉德·肯尼迪.
+    starts = {token.start: token for token in tokens}
+    ends = {token.end: token for token in tokens}
+    dotted: list[tuple[int, int]] = []
+    for match in re.finditer(rf"[{_NAME_DOT}]", sentence):
+        left, right = ends.get(match.start()), starts.get(match.end())
+        if not (left and right and _CJK.match(left.word) and _CJK.match(right.word)):
+            continue
+        if dotted and dotted[-1][1] == left.end:
+            dotted[-1] = (dotted[-1][0], right.end)
+        else:
+            first = left.start + (len(left.word) >= 3 and left.word[0] in _LEADING_FUNCTION)
+            dotted.append((first, right.end))
+    for start, end in dotted:
+        yield _Candidate(start, end, 1.2)
+
+
+def _outside(candidates: list[_Candidate], spans: list[_Candidate]) -> list[_Candidate]:
+    """Candidates not strictly inside one of `spans` (约什 inside 约什·诺曼 is not a name)."""
+    return [
+        c
+        for c in candidates
+        if not any(
+            s.start <= c.start and c.end <= s.end and (s.start, s.end) != (c.start, c.end) for s in spans
+        )
+    ]
+
+
+def _org_spans(tokens: list[_Token], prior: float) -> Iterator[_Candidate]:
+    """Organizations and teams: nt words, and noun runs ending like one (新英格兰爱国者队)."""
+    for start, end in _runs(tokens, ("nt",)):
+        yield _Candidate(start, end, prior)
+    for start, end in _runs(tokens, ("n", "j", "eng")):
+        text = "".join(token.word for token in tokens if start <= token.start < end)
+        if text.endswith(_ORG_SUFFIX):
+            yield _Candidate(start, end, prior)
+
+
+def _place_spans(tokens: list[_Token]) -> Iterator[_Candidate]:
+    for start, end in _runs(tokens, ("ns",)):
+        yield _Candidate(start, end, 1.0)
+    for token in tokens:
+        if len(token.word) >= 2 and token.word.endswith(_PLACE_SUFFIX) and token.tag.startswith("n"):
+            yield _Candidate(token.start, token.end, 0.9)
+    for start, end in _runs(tokens, ("nt",)):
+        yield _Candidate(start, end, 0.6)
+
+
+def _after(tokens: list[_Token], words: frozenset[str], prior: float) -> Iterator[_Candidate]:
+    """The noun phrase after one of `words` (在/位于...: the place; 称为...: the name)."""
+    for i, token in enumerate(tokens):
+        if token.word not in words:
+            continue
+        run: list[_Token] = []
+        for following in tokens[i + 1 :]:
+            if not following.word.strip():
+                if run:
+                    run.append(following)
+                continue
+            if following.tag.startswith(("n", "j", "eng", "a", "b")) or (
+                run and (following.tag == "f" or following.word == "的")
+            ):
+                run.append(following)
+                continue
+            break
+        while run and (run[-1].tag in ("f", "uj", "a", "b") or not run[-1].word.strip()):
+            run.pop()  # 中/上/内, 的 and modifiers close the phrase but are not part of it
+        if run:
+            yield _Candidate(run[0].start, run[-1].end, prior)
+
+
+def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
+    """Numbers with the measure word that follows them: 308分, 24 次, 三次, 5.15亿年, 20–18."""
+    pattern = re.compile(
+        rf"(?:约|近|超过|逾|高达|大约|至少|多达)?\s*{_NUMBER}(?:\s*[-–~至到]\s*{_NUMBER})?\s*(?:[%％]|[万亿千百]+)?"
+        rf"(?:\s*(?:多|余))?(?:\s*[{_UNITS}]{{1,2}})?"
+    )
+    numerals = [token for token in tokens if token.tag in ("m", "mq")]
+    for candidate in _regex_spans(pattern, sentence, 1.0):
+        text = sentence[candidate.start : candidate.end]
+        if not re.search(rf"[\d{_ZH_NUM}]", text):
+            continue
+        # Numerals inside ordinary words (统一, 一些, 万一, 第八) are not quantities.
+        if not re.search(r"\d", text) and not any(t.start <= candidate.start < t.end for t in numerals):
+            continue
+        if candidate.start > 0 and sentence[candidate.start - 1] == "第":
+            continue
+        if re.fullmatch(r"(?:1\d|20)\d\d(?:\s*[-–~至到]\s*\d{2,4})?\s*年(?:代|度|间)?", text):
+            continue  # a year is a date, not a quantity
+        yield candidate
+    yield from _regex_spans(_SCORE, sentence, 0.9)
+
+
+def _dates(sentence: str, tokens: list[_Token], year_only: bool) -> Iterator[_Candidate]:
+    if year_only:
+        yield from _regex_spans(_YEAR, sentence, 1.0)
+        return
+    for candidate in _regex_spans(_DATE, sentence, 1.0):
+        if re.search(r"[年月日号]", sentence[candidate.start : candidate.end]):
+            # A season or time of day right after the date belongs to it (1521年夏天).
+            following = next((t for t in tokens if t.start == candidate.end and t.tag == "t"), None)
+            yield _Candidate(candidate.start, following.end if following else candidate.end, 1.0)
+    yield from _regex_spans(_YEAR_RANGE, sentence, 1.1)
+    yield from _regex_spans(_ERA, sentence, 1.0)
+    yield from _regex_spans(_YEAR, sentence, 0.7)
+    for start, end in _runs(tokens, ("t",)):
+        yield _Candidate(start, end, 0.6)
+
+
+def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Candidate]:
+    tokens = _pos_tags(sentence)
+    found: list[_Candidate] = []
+    if qtype is QuestionType.WHO:
+        found += _person_spans(sentence, tokens)
+        found = _outside(found, [c for c in found if c.prior > 1.0])
+        found += _org_spans(tokens, 0.6)
+        found += _regex_spans(_LATIN, sentence, 0.4)
+    elif qtype is QuestionType.WHICH_PLACE:
+        found += _place_spans(tokens)
+        found = _of_named_kind(question, sentence, found)
+    elif qtype is QuestionType.WHERE:
+        found += _place_spans(tokens)
+        found += _after(tokens, frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"}), 0.8)
+    elif qtype is QuestionType.WHEN:
+        found += _dates(sentence, tokens, year_only=bool(_YEAR_QUESTION.search(question)))
+    elif qtype is QuestionType.HOW_MANY:
+        found += _numbers(sentence, tokens)
+        if _DURATION_QUESTION.search(question):
+            durations = [c for c in found if sentence[c.start : c.end].endswith(_TIME_UNITS)]
+            found = durations or found
+    elif qtype is QuestionType.WHICH_EDITION:
+        found += _regex_spans(_ORDINAL, sentence, 1.0)
+    elif qtype is QuestionType.NAME:
+        found += _regex_spans(_QUOTED, sentence, 1.0)
+        # What follows 称为 is the name itself: it outranks a nearby noun.
+        found += _after(tokens, _CALLED_WORDS, 2.5)
+        found += (_Candidate(m.start(1), m.end(1), 2.5) for m in _CALLED_QUOTE.finditer(sentence))
+        found += _person_spans(sentence, tokens)
+        found += _regex_spans(_LATIN, sentence, 0.6)
+        found += (_Candidate(start, end, 0.7) for start, end in _runs(tokens, ("nz",)))
+    elif qtype is QuestionType.WHAT:
+        # Only titles and quoted terms. A bare noun phrase (here and for NAME) was the exact
+        # answer to 17% of XQuAD's "what" questions: too few to lead a reply with.
+        found += _regex_spans(_QUOTED, sentence, 0.6)
+    if qtype in (QuestionType.NAME, QuestionType.WHAT):
+        # A title is one thing: the words inside 《...》 are not answers of their own.
+        found = _outside(found, [c for c in found if sentence[c.start] == "《"])
+    return found
+
+
+def _of_named_kind(question: str, sentence: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    """ "Which province": a place named ...省 beats the region around it."""
+    for pattern, endings in _PLACE_KINDS:
+        if pattern.search(question):
+            return [
+                _Candidate(c.start, c.end, c.prior + 0.5)
+                if sentence[c.start : c.end].endswith(endings)
+                else c
+                for c in candidates
+            ]
+    return candidates
+
+
+def _without_counted_unit(question: str, sentence: str, candidate: _Candidate) -> _Candidate:
+    """ "丢了多少分" asks for the number of 分: the answer is "308", not "308分"."""
+    unit = _COUNTED_UNIT.search(question)
+    text = sentence[candidate.start : candidate.end]
+    if unit and text.endswith(unit.group(1)) and re.search(r"\d", text):
+        return _trimmed(sentence, candidate.start, candidate.end - 1, candidate.prior) or candidate
+    return candidate
+
+
+# --- anchors ------------------------------------------------------------------------------------
+
+
+def _zh_anchors(question: str, sentence: str) -> list[_Anchor]:
+    """Stretches of `sentence` (two characters or more, or a number) that also occur in `question`."""
+    anchors = []
+    i = 0
+    while i < len(sentence):
+        length = 0
+        while i + length < len(sentence) and sentence[i : i + length + 1] in question:
+            length += 1
+        text = sentence[i : i + length]
+        content = [char for char in text if char not in _PUNCT and char not in _ZH_STOP]
+        if (length >= 2 and len(content) >= 2) or (length >= 1 and text.isdigit()):
+            anchors.append(_Anchor(i, i + length, float(len(content))))
+            i += length
+        else:
+            i += 1
+    return anchors
+
+
+def _capitalized_names(question: str) -> list[str]:
+    """Runs of capitalized words after the first word: the names an English question mentions."""
+    words = re.findall(r"[A-Za-z][a-z]*(?:-[A-Za-z][a-z]*)?|\S", question)
+    runs: list[str] = []
+    run: list[str] = []
+    for index, word in enumerate(words):
+        if index > 0 and word[0].isupper() and word.lower() not in STOPWORDS:
+            run.append(word)
+            continue
+        if run:
+            runs.append(" ".join(run))
+        run = []
+    if run:
+        runs.append(" ".join(run))
+    return runs
+
+
+def _find(terms: Iterable[str], sentence: str, weight: float) -> Iterator[_Anchor]:
+    for term in dict.fromkeys(terms):
+        if len(term) < 2 and not term.isdigit():
+            continue  # one character matches inside unrelated words
+        for match in re.finditer(re.escape(term), sentence, flags=re.IGNORECASE):
+            yield _Anchor(match.start(), match.end(), weight * min(len(term), 4))
+
+
+def _en_anchors(question: str, sentence: str, glossary: Glossary | None) -> list[_Anchor]:
+    terms: list[str] = re.findall(r"\d+(?:\.\d+)?", question)
+    terms += [
+        word for word in re.findall(r"[A-Za-z][A-Za-z0-9.&\-]+", question) if word.lower() not in STOPWORDS
+    ]
+    for name in _capitalized_names(question):
+        terms += names_in_text(name, sentence)
+        for part in name.split():  # a surname alone ("Elway" -> 埃尔维 is out of reach, 王 is not)
+            terms += names_in_text(part, sentence) if len(part) > 3 else []
+    if glossary is not None:
+        terms += glossary.translate_terms(question)
+    anchors = [
+        *_find(terms, sentence, 1.0),
+        *_find(_asked_terms(question, glossary), sentence, _FOCUS_WEIGHT),
+    ]
+    # A term found inside a longer one ("2027" in "2027年") is the same evidence: keep the longer.
+    return [
+        a
+        for a in anchors
+        if not any(
+            b.start <= a.start and a.end <= b.end and (b.end - b.start) > (a.end - a.start) for b in anchors
+        )
+    ]
+
+
+def _asked_terms(question: str, glossary: Glossary | None) -> list[str]:
+    """Chinese words for what an English question asks about ("which province" -> 省份, 省)."""
+    asked = _EN_FOCUS.search(question)
+    if glossary is None or asked is None:
+        return []
+    return glossary.translate_terms(asked.group(1))
+
+
+def _head_match(
+    question: str, sentence: str, candidate: _Candidate, language: str, asked: list[str]
+) -> float:
+    """Characters of the asked-about noun inside the candidate: "哪个...方案" and "《...方案》"."""
+    text = sentence[candidate.start : candidate.end]
+    if language == "zh":
+        match = _ZH_ASKED.search(question)
+        return float(_longest_shared(match.group(1), text)) if match else 0.0
+    return float(max((len(term) for term in asked if len(term) >= 2 and term in text), default=0))
+
+
+def _longest_shared(a: str, b: str) -> int:
+    """Length of the longest stretch of `a`, two characters or more, that occurs in `b` (else 0)."""
+    for n in range(len(a), 1, -1):
+        if any(a[i : i + n] in b for i in range(len(a) - n + 1)):
+            return n
+    return 0
+
+
+# --- ranking ------------------------------------------------------------------------------------
+
+
+def _gap(sentence: str, start: int, end: int) -> float:
+    """Characters between two positions, a clause break counting as several."""
+    between = sentence[start:end]
+    return len(between) + _CLAUSE_CHARS * sum(char in _CLAUSE_BREAK for char in between)
+
+
+def _proximity(sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> float:
+    score = 0.0
+    for anchor in anchors:
+        if anchor.end <= candidate.start:
+            distance = _gap(sentence, anchor.end, candidate.start)
+        elif candidate.end <= anchor.start:
+            distance = _gap(sentence, candidate.end, anchor.start)
+        else:
+            distance = 0.0
+        score += anchor.weight * math.exp(-distance / _DECAY_CHARS)
+    return score
+
+
+def _compact(text: str) -> str:
+    return "".join(char for char in text if char not in _SPACES)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def _alignment(question: str, sentence: str, candidate: _Candidate) -> float:
+    """Characters of the question next to its question word that sit next to the candidate too.
+
+    A copula next to the question word ("浙江省长是谁") has no counterpart in the sentence
+    ("省长刘捷"), so the context is also tried without it.
+    """
+    before, after = _compact(sentence[: candidate.start])[::-1], _compact(sentence[candidate.end :])
+    best = 0
+    for match in _ZH_WH.finditer(question):
+        left, right = _compact(question[: match.start()]), _compact(question[match.end() :])
+        lefts = {left[::-1], left.rstrip(_COPULAS)[::-1]}
+        rights = {right, right.lstrip(_COPULAS)}
+        matched = max(_common_prefix(before, x) for x in lefts) + max(
+            _common_prefix(after, x) for x in rights
+        )
+        best = max(best, matched)
+    return float(best)
+
+
+def _in_question(question: str, sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> bool:
+    """Whether the question already says the candidate (it cannot be the answer then)."""
+    text = _compact(sentence[candidate.start : candidate.end])
+    if not text or text in _compact(question):
+        return True
+    # English questions: a candidate made only of the question's translated words.
+    covered: set[int] = set()
+    for anchor in anchors:
+        covered.update(range(max(anchor.start, candidate.start), min(anchor.end, candidate.end)))
+    return len(covered) >= candidate.end - candidate.start
+
+
+def extract_short_answer(
+    question: str,
+    sentence: str,
+    qtype: QuestionType,
+    language: str,
+    glossary: Glossary | None = None,
+) -> str | None:
+    """The phrase of `sentence` that answers `question`, exactly as it appears there, or None.
+
+    `qtype` decides which kinds of phrase are candidates (see `classify`); `language` is the
+    question's ("zh" or "en"); `glossary` lets an English question find its words in Chinese text.
+    WHAT/WHY/YESNO/OTHER questions and sentences without a candidate of the asked kind give None.
+    """
+    candidates = _candidates(question, sentence, qtype)
+    if not candidates:
+        return None
+    if qtype is QuestionType.HOW_MANY:
+        candidates = [_without_counted_unit(question, sentence, candidate) for candidate in candidates]
+    anchors = (
+        _zh_anchors(question, sentence) if language == "zh" else _en_anchors(question, sentence, glossary)
+    )
+    asked = _asked_terms(question, glossary) if language == "en" else []
+    best: tuple[float, int, int] | None = None  # (score, length, -start): then longer, then earlier
+    span = (0, 0)
+    for candidate in candidates:
+        if _in_question(question, sentence, candidate, anchors):
+            continue
+        score = _PRIOR_WEIGHT * candidate.prior + _proximity(sentence, candidate, anchors)
+        if language == "zh":
+            score += _ALIGN_WEIGHT * _alignment(question, sentence, candidate)
+        score += _HEAD_WEIGHT * _head_match(question, sentence, candidate, language, asked)
+        key = (score, candidate.end - candidate.start, -candidate.start)
+        if best is None or key > best:
+            best, span = key, (candidate.start, candidate.end)
+    return None if best is None else sentence[span[0] : span[1]]

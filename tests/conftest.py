@@ -1,0 +1,36 @@
+"""Session fixtures shared by the whole suite.
+
+The real embedding model is built (once per machine) in the user cache and loaded once per
+session: rebuilding ~500 MB for every run would make the suite slow for no extra coverage.
+`tests/ingest/test_e5_model.py` checks a build from scratch in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.e5_model import ensure_e5_model, model_id
+from ingest.embedder import SentenceTransformerEmbedder
+
+
+@pytest.fixture(scope="session")
+def cache_root() -> Path:
+    """The user cache (RAG_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, then report-rag)."""
+    explicit = os.environ.get("RAG_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "report-rag"
+
+
+@pytest.fixture(scope="session")
+def e5_model_dir(cache_root: Path) -> Path:
+    return ensure_e5_model(cache_root)
+
+
+@pytest.fixture(scope="session")
+def embedder(e5_model_dir: Path) -> SentenceTransformerEmbedder:
+    """The real multilingual-e5-small, loaded once."""
+    return SentenceTransformerEmbedder(str(e5_model_dir), model_id=model_id())

@@ -1,0 +1,136 @@
+import re
+from pathlib import Path
+
+import pytest
+
+import ingest
+from rag.glossary import Glossary
+from rag.language import detect_language
+from rag.question_types import QuestionType, classify
+from rag.short_answer import extract_short_answer
+
+LEADERS = (
+    "上海市委书记陈吉宁,上海市委副书记、市长龚正;江苏省委书记信长星,江苏省委副书记、省长刘小涛;"
+    "浙江省委书记王浩,浙江省委副书记、省长刘捷;安徽省委书记梁言顺,安徽省委副书记、省长王清宪出席会议。"
+)
+MEETING = "本报讯 5月20日至21日,长三角地区主要领导座谈会在上海举行。"
+NEXT = "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"
+FORUM = "同时,并行召开了长三角一体化发展联席会议,举办了第八届长三角一体化发展高层论坛。"
+PLAN = (
+    "会议审议并原则通过《长三角地区大气污染防治提质增效行动方案(2026—2028年)》,发布了2026年度实事项目清单。"
+)
+COUNT = "本次会议共发布 12 项合作成果,其中 3 项涉及科技创新。"
+CALLED = "这一跨区域协作机制被称为“三级运作”。"
+DEATH = "特斯拉于 1943 年 1 月 7 日去世。"
+TITLE = "《长三角地区大气污染防治提质增效行动方案(2026—2028年)》"
+
+REPORT = Path(ingest.__file__).parent / "corpus" / "000_a507548b56e5d456.txt"
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    return Glossary.load()
+
+
+def answer(question: str, sentence: str, glossary: Glossary | None) -> str | None:
+    language = detect_language(question)
+    return extract_short_answer(question, sentence, classify(question, language), language, glossary)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # WHO: the name next to the title the question names, also when jieba does not know it.
+        ("江苏省委书记是谁？", LEADERS, "信长星"),
+        ("Who is the party secretary of Jiangsu?", LEADERS, "信长星"),
+        ("浙江省长是谁？", LEADERS, "刘捷"),
+        ("Who is the governor of Zhejiang?", LEADERS, "刘捷"),
+        # WHERE
+        ("座谈会在哪里举行？", MEETING, "上海"),
+        ("Where was the meeting held?", MEETING, "上海"),
+        # WHICH_PLACE: a province, not the region next to the year.
+        ("2027年度座谈会在哪个省召开？", NEXT, "安徽省"),
+        ("Which province hosts the 2027 meeting?", NEXT, "安徽省"),
+        # WHEN: the whole range; only the year when the year is asked.
+        ("座谈会什么时候举行？", MEETING, "5月20日至21日"),
+        ("When was the meeting held?", MEETING, "5月20日至21日"),
+        ("特斯拉是哪一年去世的？", DEATH, "1943 年"),
+        ("What year did Tesla die?", DEATH, "1943 年"),
+        # HOW_MANY: the unit stays unless the question already says it (多少项).
+        ("会议共发布了多少项合作成果？", COUNT, "12"),
+        ("How many cooperation results were released?", COUNT, "12 项"),
+        # WHICH_EDITION
+        ("举办的是第几届长三角一体化发展高层论坛？", FORUM, "第八届"),
+        ("Which edition of the high-level forum was held?", FORUM, "第八届"),
+        # NAME: what follows 被称为, without its quotes; a document title with its marks.
+        ("这一协作机制叫什么？", CALLED, "三级运作"),
+        ("What is the cooperation mechanism called?", CALLED, "三级运作"),
+        ("会议通过的大气污染防治方案叫什么名字？", PLAN, TITLE),
+        ("What is the name of the air pollution plan?", PLAN, TITLE),
+        # WHAT: titles and quoted terms only.
+        ("会议通过了哪个行动方案？", PLAN, TITLE),
+        ("What action plan did the meeting approve?", PLAN, TITLE),
+    ],
+)
+def test_short_answer(question: str, sentence: str, expected: str, glossary: Glossary) -> None:
+    assert answer(question, sentence, glossary) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("为什么要召开座谈会？", MEETING),  # WHY
+        ("Why was the meeting held?", MEETING),
+        ("座谈会在上海举行吗？", MEETING),  # YESNO
+        ("Was the meeting held in Shanghai?", MEETING),
+        ("座谈会怎么样？", MEETING),  # OTHER
+        ("How did the meeting go?", MEETING),
+        ("座谈会什么时候举行？", CALLED),  # no date in the sentence
+        ("When was the meeting held?", CALLED),
+        ("会议的主题是什么？", MEETING),  # WHAT without a title or quote
+    ],
+)
+def test_no_short_answer(question: str, sentence: str, glossary: Glossary) -> None:
+    assert answer(question, sentence, glossary) is None
+
+
+def test_candidates_in_the_question_are_not_answers() -> None:
+    # 2026年度 is in the question, so the date of the meeting answers it.
+    question = "2026年度座谈会什么时候举行？"
+    sentence = "2026年度长三角地区主要领导座谈会于5月20日举行。"
+    assert extract_short_answer(question, sentence, QuestionType.WHEN, "zh") == "5月20日"
+    assert extract_short_answer("5月20日举行了什么？", "5月20日举行。", QuestionType.WHEN, "zh") is None
+
+
+def test_english_without_glossary_still_uses_numbers_and_names() -> None:
+    assert answer("Which province hosts the 2027 meeting?", NEXT, None) == "安徽省"
+    # The name found by pinyin is in the question, so it cannot be the answer.
+    assert answer("Who did Xin Changxing meet?", "江苏省委书记信长星会见了浙江省委书记王浩。", None) == "王浩"
+
+
+def test_bundled_report() -> None:
+    """The report's own questions, and every sentence gives None or an exact substring."""
+    text = REPORT.read_text(encoding="utf-8")
+    sentences = [s.strip() for s in re.split(r"(?<=[。！？])|\n+", text) if s and s.strip()]
+
+    def sentence_with(fragment: str) -> str:
+        return next(s for s in sentences if fragment in s)
+
+    assert answer("which province hosts 2027?", sentence_with("2027年度长三角"), None) == "安徽省"
+    assert answer("2026年度座谈会什么时候举行？", sentence_with("本报讯"), None) == "5月20日至21日"
+    assert answer("举办的是第几届长三角一体化发展高层论坛？", sentence_with("高层论坛"), None) == "第八届"
+    assert answer("江苏省委书记是谁？", sentence_with("江苏省委书记"), None) == "信长星"
+    assert answer("谁代表与会各方通报了座谈会成果？", sentence_with("通报了"), None) == "陈吉宁"
+
+    questions = [
+        "谁出席了会议？",
+        "会议在哪里举行？",
+        "什么时候举行？",
+        "有多少项成果？",
+        "第几届？",
+        "叫什么？",
+    ]
+    for sentence in sentences:
+        for question in questions:
+            result = answer(question, sentence, None)
+            assert result is None or (result.strip() and result in sentence)
