@@ -8,6 +8,7 @@ a lower weight: plain equal-weight fusion drags English hit@1 from 0.71 (dense) 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -29,12 +30,34 @@ class TermTranslator(Protocol):
     def translate_terms(self, question: str, max_per_term: int = ...) -> list[str]: ...
 
 
+NAME_SCAN_PASSAGES = 20  # passages searched for a pinyin name's characters
+
+
+def english_names(question: str) -> list[str]:
+    """Runs of capitalized words after the first word ("Liu Xiaotao", "Jiaxing")."""
+    runs: list[str] = []
+    run: list[str] = []
+    for index, word in enumerate(re.findall(r"[A-Za-z]+|\S", question)):
+        if index > 0 and word[0].isupper() and word.isalpha() and word.lower() not in _NAME_STOPWORDS:
+            run.append(word)
+            continue
+        if run:
+            runs.append(" ".join(run))
+        run = []
+    if run:
+        runs.append(" ".join(run))
+    return runs
+
+
+_NAME_STOPWORDS = frozenset({"i", "a", "the", "yangtze", "river", "delta", "party", "china", "chinese"})
+
+
 @dataclass(frozen=True)
 class FusionWeights:
     """Weight of each side in the fused score, per query language."""
 
     dense: dict[str, float] = field(default_factory=lambda: {"zh": 1.0, "en": 1.0})
-    lexical: dict[str, float] = field(default_factory=lambda: {"zh": 1.0, "en": 0.25})
+    lexical: dict[str, float] = field(default_factory=lambda: {"zh": 0.75, "en": 0.2})
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,7 @@ class Retrieval:
     query_vector: np.ndarray  # reused by the answerer to score sentences
     lexical_tokens: list[str]
     timings_ms: dict[str, float]
+    translations: list[str] = field(default_factory=list)  # Chinese terms of an English query
 
 
 class Retriever:
@@ -56,7 +80,7 @@ class Retriever:
         embedder: Embedder,
         translator: TermTranslator | None = None,
         weights: FusionWeights | None = None,
-        candidates: int = 50,
+        candidates: int = 100,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -64,11 +88,25 @@ class Retriever:
         self.weights = weights or FusionWeights()
         self.candidates = candidates
 
-    def lexical_tokens(self, query: str, language: str) -> list[str]:
+    def translations(self, query: str, language: str, rows: list[int]) -> list[str]:
+        """Chinese terms for an English query: glossary words, plus the Chinese spelling of
+        pinyin names found in the passages `rows` ("Liu Xiaotao" -> 刘小涛)."""
+        if language != "en" or self.translator is None:
+            return []
+        terms = list(self.translator.translate_terms(query))
+        names = english_names(query)
+        if names and rows:
+            from rag.glossary import names_in_text
+
+            text = "\n".join(self.index.chunks[row].text for row in rows[:NAME_SCAN_PASSAGES])
+            for name in names:
+                terms.extend(dict.fromkeys(names_in_text(name, text)))
+        return terms
+
+    def lexical_tokens(self, query: str, language: str, translations: list[str] | None = None) -> list[str]:
         tokens = tokenize(query)
-        if language == "en" and self.translator is not None:
-            for term in self.translator.translate_terms(query):
-                tokens.extend(tokenize(term))
+        for term in translations if translations is not None else self.translations(query, language, []):
+            tokens.extend(tokenize(term))
         return tokens
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", language: str | None = None) -> Retrieval:
@@ -88,31 +126,35 @@ class Retriever:
         query_vector = self.embedder.embed_queries([query])[0]
         timings["embed_query"] = _ms(started)
 
-        dense_scores: dict[int, float] = {}
-        dense_rank: dict[int, int] = {}
-        if mode != "lexical" and size:
+        dense_rows: list[int] = []
+        if size:
             started = time.perf_counter()
-            scores, rows = self.index.vectors.search(query_vector[None, :], depth)
-            for rank, (row, score) in enumerate(zip(rows[0], scores[0], strict=True), start=1):
-                if row >= 0:
-                    dense_scores[int(row)] = float(score)
-                    dense_rank[int(row)] = rank
+            _, found = self.index.vectors.search(query_vector[None, :], depth)
+            dense_rows = [int(row) for row in found[0] if row >= 0]
             timings["dense_search"] = _ms(started)
 
         lexical_scores: dict[int, float] = {}
-        lexical_rank: dict[int, int] = {}
         tokens: list[str] = []
+        translations: list[str] = []
         if mode != "dense" and size:
             started = time.perf_counter()
-            tokens = self.lexical_tokens(query, language)
+            translations = self.translations(query, language, dense_rows)
+            tokens = self.lexical_tokens(query, language, translations)
             all_scores = self.index.lexical.scores(tokens)
-            order = np.argsort(-all_scores, kind="stable")[:depth]
-            for rank, row in enumerate(order, start=1):
+            for row in np.argsort(-all_scores, kind="stable")[:depth]:
                 if all_scores[row] > 0:
                     lexical_scores[int(row)] = float(all_scores[row])
-                    lexical_rank[int(row)] = rank
             timings["lexical_search"] = _ms(started)
 
+        dense_scores: dict[int, float] = {}
+        if mode != "lexical" and size:
+            started = time.perf_counter()
+            candidates = set(dense_rows) | set(lexical_scores)
+            dense_scores = {row: self._dense_score(row, query_vector) for row in candidates}
+            timings["dense_rerank"] = _ms(started)
+
+        dense_rank = _ranks(dense_scores)
+        lexical_rank = _ranks(lexical_scores)
         started = time.perf_counter()
         fused = self._fuse(dense_rank, lexical_rank, language, mode)
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
@@ -122,13 +164,23 @@ class Retriever:
                 source=self.index.source_of(self.index.chunks[row]),
                 score=score,
                 rank=rank,
-                dense_score=dense_scores.get(row, _cosine(self.index.chunk_vectors[row], query_vector)),
+                dense_score=dense_scores.get(row, self._dense_score(row, query_vector)),
                 lexical_score=lexical_scores.get(row),
             )
             for rank, (row, score) in enumerate(best, start=1)
         ]
         timings["fusion"] = _ms(started)
-        return Retrieval(query, language, hits, query_vector, tokens, timings)
+        return Retrieval(query, language, hits, query_vector, tokens, timings, translations)
+
+    def _dense_score(self, row: int, query_vector: np.ndarray) -> float:
+        """Cosine of the passage plus that of its best sentence: the passage vector sees the
+        topic, the sentence vector the specific fact (measured better than either alone, most
+        for English questions: XQuAD en hit@1 0.76 -> 0.80 dense-only)."""
+        passage = float(np.dot(self.index.chunk_vectors[row], query_vector))
+        rows = self.index.sentence_rows[row]
+        if not rows:
+            return 2 * passage
+        return passage + float(np.max(self.index.sentence_vectors[rows] @ query_vector))
 
     def _fuse(
         self, dense_rank: dict[int, int], lexical_rank: dict[int, int], language: str, mode: str
@@ -147,8 +199,9 @@ class Retriever:
         return fused
 
 
-def _cosine(vector: np.ndarray, query: np.ndarray) -> float:
-    return float(np.dot(vector, query))
+def _ranks(scores: dict[int, float]) -> dict[int, int]:
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return {row: rank for rank, (row, _) in enumerate(ordered, start=1)}
 
 
 def _ms(started: float) -> float:
