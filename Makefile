@@ -24,9 +24,10 @@ serve: install
 ingest: install
 	$(BIN)/rag ingest
 
-# Debian's chromium for the browser tests (Playwright's own browser download cannot work offline).
+# Debian's chromium (and CJK fonts, so screenshots show Chinese) for the browser tests;
+# Playwright's own browser download cannot work offline.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 test: install browser
 	$(BIN)/python -m pytest -q

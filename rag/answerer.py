@@ -263,7 +263,7 @@ class Answerer:
         started = time.perf_counter()
         evidence = self.gather(question, history, top_k, mode)
         answer = self._extractive(evidence)
-        if (use_llm is None or use_llm) and self.llm is not None and use_llm is not False:
+        if self._use_llm(use_llm):
             answer = self._generative(evidence, history, fallback=answer)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms}
         timings["total"] = (time.perf_counter() - started) * 1000.0
@@ -331,22 +331,29 @@ class Answerer:
         )
 
     # --- generative -----------------------------------------------------------------------
+    def _use_llm(self, use_llm: bool | None) -> bool:
+        return self.llm is not None and use_llm is not False
+
     def _generative(self, evidence: Evidence, history: Sequence[Turn], fallback: Answer) -> Answer:
         from rag.llm import LLMError, generate_answer
 
         started = time.perf_counter()
-        hits = evidence.retrieval.hits
         try:
             reply = generate_answer(
                 self.llm,
                 evidence.question,
                 evidence.language,
-                [hit.chunk.text for hit in hits],
+                [hit.chunk.text for hit in evidence.retrieval.hits],
                 [(turn.question, turn.answer) for turn in history],
             )
         except LLMError as exc:
             return replace(fallback, notice=f"LLM unavailable, extractive answer shown: {exc}")
-        elapsed = {"llm": (time.perf_counter() - started) * 1000.0}
+        return self._from_reply(reply, evidence, fallback, (time.perf_counter() - started) * 1000.0)
+
+    def _from_reply(self, reply: Any, evidence: Evidence, fallback: Answer, llm_ms: float) -> Answer:
+        """The Answer for an LLM reply: its refusal, its cited text, or the extractive fallback."""
+        hits = evidence.retrieval.hits
+        timings = {**fallback.timings_ms, "llm": llm_ms}
         if reply.refused:
             return replace(
                 fallback,
@@ -356,7 +363,7 @@ class Answerer:
                 citations=(),
                 related=tuple(hits[:3]),
                 answerer="llm",
-                timings_ms={**fallback.timings_ms, **elapsed},
+                timings_ms=timings,
             )
         if not reply.cited:
             return replace(fallback, notice="the LLM answer cited no passage; extractive answer shown")
@@ -369,7 +376,7 @@ class Answerer:
             citations=citations,
             related=(),
             answerer="llm",
-            timings_ms={**fallback.timings_ms, **elapsed},
+            timings_ms=timings,
         )
 
     def _renumber(self, text: str, cited: list[int], evidence: Evidence) -> tuple[str, tuple[Citation, ...]]:
@@ -402,12 +409,48 @@ class Answerer:
     def stream(
         self, question: str, history: Sequence[Turn] = (), top_k: int = 5, use_llm: bool | None = None
     ) -> Iterator[tuple[str, Any]]:
-        """Events for a streaming client: ("citations", [...]), ("delta", str)..., ("done", Answer)."""
-        answer = self.answer(question, history, top_k, use_llm)
-        yield "citations", [c.as_dict() for c in answer.citations]
-        for piece in _pieces(answer.answer):
-            yield "delta", piece
-        yield "done", answer
+        """Events for a streaming client: ("citations", [...]), ("delta", str)..., ("done", Answer).
+
+        With an LLM the deltas are its tokens as they arrive and "citations" lists the numbered
+        passages it may cite; the final Answer (in "done") holds the cleaned text and the
+        citations actually used, or the extractive answer when the LLM failed.
+        """
+        started = time.perf_counter()
+        if not self._use_llm(use_llm):
+            answer = self.answer(question, history, top_k, use_llm=False)
+            yield "citations", [c.as_dict() for c in answer.citations]
+            for piece in _pieces(answer.answer):
+                yield "delta", piece
+            yield "done", answer
+            return
+        from rag.llm import LLMError, parse_reply, stream_answer
+
+        evidence = self.gather(question, history, top_k)
+        fallback = self._extractive(evidence)
+        hits = evidence.retrieval.hits
+        yield "citations", [
+            {"n": n, "doc_id": h.chunk.doc_id, "source": h.source, "chunk_id": h.chunk.id, "text": h.chunk.text}
+            for n, h in enumerate(hits, start=1)
+        ]
+        llm_started = time.perf_counter()
+        parts: list[str] = []
+        try:
+            for delta in stream_answer(
+                self.llm,
+                evidence.question,
+                evidence.language,
+                [hit.chunk.text for hit in hits],
+                [(turn.question, turn.answer) for turn in history],
+            ):
+                parts.append(delta)
+                yield "delta", delta
+            answer = self._from_reply(
+                parse_reply("".join(parts), len(hits)), evidence, fallback, (time.perf_counter() - llm_started) * 1000.0
+            )
+        except LLMError as exc:
+            answer = replace(fallback, notice=f"LLM unavailable, extractive answer shown: {exc}")
+        timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
+        yield "done", replace(answer, timings_ms=timings)
 
 
 def _pieces(text: str, size: int = 12) -> Iterator[str]:
