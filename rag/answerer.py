@@ -311,7 +311,8 @@ class Answerer:
 
         A second sentence is added only when no answer phrase was found and it scores nearly
         as well: then the answer may need both."""
-        best, *rest = evidence.ranked
+        best = _fullest(evidence.ranked)
+        rest = [item for item in evidence.ranked if item is not best]
         chosen = [best]
         if best.short_answer is None and rest and best.score - rest[0].score <= self.weights.second_sentence_margin:
             chosen.append(rest[0])
@@ -451,6 +452,22 @@ class Answerer:
             answer = replace(fallback, notice=f"LLM unavailable, extractive answer shown: {exc}")
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
         yield "done", replace(answer, timings_ms=timings)
+
+
+_PUNCTUATION_AND_SPACE = re.compile(r"[\s\W_]+")
+
+
+def _fullest(ranked: list[ScoredSentence], depth: int = 10) -> ScoredSentence:
+    """The best sentence, or a candidate that says the same and more: a headline restates a
+    body sentence in fewer words ("会议确定2027年度…召开" vs "会议确定,2027年度…召开。"), and the
+    body sentence is the better citation."""
+    best = ranked[0]
+    plain = _PUNCTUATION_AND_SPACE.sub("", best.sentence.text)
+    for other in ranked[1:depth]:
+        if len(other.sentence.text) > len(best.sentence.text) and plain in _PUNCTUATION_AND_SPACE.sub("", other.sentence.text):
+            short = best.short_answer if best.short_answer and best.short_answer in other.sentence.text else other.short_answer
+            return replace(other, short_answer=short, score=best.score)
+    return best
 
 
 def _pieces(text: str, size: int = 12) -> Iterator[str]:
