@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -189,9 +190,52 @@ def load_embedder(
     return SentenceTransformerEmbedder(model)
 
 
+def embedder_model_id(model: str | None) -> str:
+    """The id `load_embedder(model, ...)` will have, known without loading anything."""
+    if not model or model == DEFAULT_MODEL:
+        from ingest.e5_model import model_id
+
+        return model_id()
+    return str(model)
+
+
+class LazyEmbedder:
+    """An embedder that loads its model on first use.
+
+    Its `model_id` is known at once, which is all that checking an index, listing documents or
+    an ingest with nothing new needs: those then skip the 5-10 s model load."""
+
+    def __init__(self, model: str | None, cache_root: Path, progress: Callable[[str], None] | None = None) -> None:
+        self.model_id = embedder_model_id(model)
+        self._model = model
+        self._cache_root = cache_root
+        self._progress = progress
+        self._loaded: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def loaded(self) -> Embedder:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = load_embedder(self._model, self._cache_root, self._progress)
+        return self._loaded
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded().dimension
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.loaded().embed_queries(texts)
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.loaded().embed_passages(texts, progress=progress)
+
+
 __all__ = [
     "DEFAULT_MODEL",
     "Embedder",
+    "LazyEmbedder",
+    "embedder_model_id",
     "HashingEmbedder",
     "SentenceTransformerEmbedder",
     "load_embedder",

@@ -49,6 +49,7 @@ TYPED = frozenset(
         QuestionType.WHICH_EDITION,
     }
 )
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _SPECIFIC = re.compile(r"第[0-9一二三四五六七八九十]+[届次期]|\d+")
 REFUSAL = {"zh": "报告中没有找到相关内容。", "en": "The report does not say."}
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -66,6 +67,9 @@ class SentenceWeights:
     # gets this bonus; only the top few are checked, extraction costs ~5 ms a sentence.
     answer_type: float = 0.03
     answer_type_depth: int = 5
+    # A sentence about another year than the one asked ("2027年度…" for a 2026 question) is
+    # about something else, however similar its words.
+    other_year: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class Answerer:
         translations = retrieval.translations or self._translations(rewritten.focus, language)
         terms = question_terms(rewritten.focus, language, translations)
         qtype = classify(rewritten.focus, language)
-        ranked = self._rank_sentences(retrieval.hits, query_vector, terms, language)
+        ranked = self._rank_sentences(retrieval.hits, query_vector, terms, language, _YEAR.findall(rewritten.focus))
         ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
         features = self._features(ranked, retrieval.hits, terms, rewritten.focus, qtype)
         retrieval.timings_ms["sentence_selection"] = (time.perf_counter() - started) * 1000.0
@@ -189,7 +193,7 @@ class Answerer:
         return list(self.glossary.translate_terms(text))
 
     def _rank_sentences(
-        self, hits: list[Hit], query_vector: np.ndarray, terms: set[str], language: str
+        self, hits: list[Hit], query_vector: np.ndarray, terms: set[str], language: str, years: list[str]
     ) -> list[ScoredSentence]:
         index = self.retriever.index
         row_of = {chunk.id: row for row, chunk in enumerate(index.chunks)}
@@ -207,6 +211,9 @@ class Answerer:
                 dense = float(np.dot(index.sentence_vectors[sentence_row], query_vector))
                 cover = coverage(terms, text_terms(sentence.text), stats)
                 score = dense + cover_weight * cover + self.weights.passage_rank / hit.rank
+                sentence_years = _YEAR.findall(sentence.text)
+                if years and sentence_years and not set(years) & set(sentence_years):
+                    score -= self.weights.other_year
                 scored.append(ScoredSentence(sentence, hit.chunk, hit, dense, cover, score))
         scored.sort(key=lambda s: -s.score)
         return scored

@@ -34,7 +34,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import format_sse_event
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
@@ -42,7 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.errors import BadInput, RagError, UnsupportedFile
 from ingest.loading import SUPPORTED_SUFFIXES, load_bytes
-from rag.config import Settings
+from rag.config import MAX_TOP_K, Settings
 from rag.conversation import Turn
 from rag.engine import Engine
 from rag.records import Answer
@@ -53,7 +53,6 @@ log = logging.getLogger("rag.api")
 access_log = logging.getLogger("rag.api.access")
 
 MODEL_ID = "report-rag"
-MAX_TOP_K = 50  # as Settings.top_k and `rag ask --top-k`
 MAX_HISTORY_TURNS = 50
 MAX_ANSWER_CHARS = 20_000  # an earlier answer sent back as history
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an upload of max_upload_bytes
@@ -128,14 +127,21 @@ def _non_blank(value: str) -> str:
     return value
 
 
-def question_field(max_chars: int, **examples: Any) -> Any:
+def _integral_float(value: Any) -> Any:
+    # JSON Schema counts 5.0 as an integer; strict mode alone would refuse it (and rightly "5").
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K), BeforeValidator(_integral_float)]
+
+
+def question_field(max_chars: int) -> Any:
     """A question: 1..max_chars characters, not only whitespace."""
     return Field(
         min_length=1,
         max_length=max_chars,
         description=f"the question, Chinese or English, at most {max_chars} characters (RAG_MAX_QUESTION_CHARS)",
         json_schema_extra={"pattern": NON_BLANK_PATTERN},
-        **examples,
     )
 
 
@@ -262,11 +268,11 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     # OpenAI clients send many optional parameters (temperature, n, ...): accepted and ignored.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(strict=True, extra="allow")
     model: str = Field(MODEL_ID, description=f"any name is answered by {MODEL_ID!r}")
     messages: list[ChatMessage] = Field(min_length=1, max_length=2 * MAX_HISTORY_TURNS + 2)
     stream: bool = False
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="passages to read (extension)")
+    top_k: TopK | None = Field(None, description="passages to read (extension)")
 
 
 class ChatChoiceMessage(BaseModel):
@@ -301,11 +307,11 @@ SearchMode = Enum("SearchMode", {mode: mode for mode in MODES}, type=str)  # typ
 ASK_EXAMPLES = {
     "zh": {
         "summary": "中文提问",
-        "value": {"question": "2026年度长三角地区主要领导座谈会在哪里召开？", "top_k": 5},
+        "value": {"question": "2026年度长三角地区主要领导座谈会是在哪个城市开的？", "top_k": 5},
     },
     "en": {
         "summary": "English question",
-        "value": {"question": "Where was the 2026 Yangtze River Delta leaders' symposium held?"},
+        "value": {"question": "Which city hosted the Yangtze River Delta leaders' symposium?"},
     },
     "follow_up": {
         "summary": "追问 (follow-up with history)",
@@ -373,7 +379,7 @@ class Loader:
         self.ready = threading.Event()
         self._lock = threading.Lock()
         self._state = "idle"  # idle | loading | no_index | failed | ready
-        self._reason = "starting"
+        self._reason = "waiting for the server to start"
 
     def start(self) -> None:
         with self._lock:
@@ -625,9 +631,7 @@ def qa_routes(settings: Settings) -> APIRouter:
     class AskRequest(BaseModel):
         model_config = ConfigDict(strict=True, extra="forbid")
         question: Annotated[str, AfterValidator(_non_blank)] = question_field(max_chars)
-        top_k: int | None = Field(
-            None, ge=1, le=MAX_TOP_K, description="passages to read (default RAG_TOP_K)"
-        )
+        top_k: TopK | None = Field(None, description="passages to read (default RAG_TOP_K)")
         history: list[TurnIn] = Field(
             default_factory=list, max_length=MAX_HISTORY_TURNS, description="earlier turns, oldest first"
         )
@@ -725,12 +729,11 @@ async def _answer_events(events: AsyncIterator[tuple[str, Any]], request: Reques
 # --- routes: OpenAI-compatible chat ------------------------------------------------------------
 def chat_content(answer: Answer) -> str:
     """The assistant message: the answer, then its numbered sources."""
-    if not answer.citations:
-        return answer.answer
     return answer.answer + sources_text(answer)
 
 
 def sources_text(answer: Answer) -> str:
+    """ "\n\n来源：\n[1] report.txt: the cited sentence" (nothing when nothing is cited)."""
     if not answer.citations:
         return ""
     lines = [f"[{c.n}] {c.source}: {c.sentence}" for c in answer.citations]
@@ -1002,6 +1005,13 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
             "the request body could not be read: send UTF-8 encoded JSON (or a multipart form for uploads)"
         )
         return error_response(400, "invalid_body", message, headers)
+    if exc.status_code == 405:
+        # Starlette lists only the first route of the path (GET /documents, not POST too).
+        path = request.url.path
+        routes = request.app.state.api_routes
+        headers["Allow"] = ", ".join(
+            sorted({m for r in routes if r.path_regex.match(path) for m in r.methods})
+        )
     kinds = {404: "not_found", 405: "method_not_allowed"}
     return error_response(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail), headers)
 
@@ -1160,12 +1170,11 @@ def create_app(
         ],
     )
     app.state.services = svc
-    api = APIRouter()
-    api.include_router(qa_routes(settings))
-    api.include_router(chat_routes(settings))
-    api.include_router(document_routes(settings))
-    api.include_router(health_routes())
-    app.include_router(api)
+    routers = [qa_routes(settings), chat_routes(settings), document_routes(settings), health_routes()]
+    for router in routers:
+        app.include_router(router)
+    api_routes = [route for router in routers for route in router.routes]
+    app.state.api_routes = api_routes
 
     app.add_exception_handler(RagError, rag_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
@@ -1173,7 +1182,7 @@ def create_app(
     app.add_exception_handler(Exception, internal_error_handler)
 
     # Outermost last: the log sees every response, CORS headers go on 413s too.
-    app.add_middleware(BodyLimit, routes=list(api.routes), limits=body_limits(settings))
+    app.add_middleware(BodyLimit, routes=api_routes, limits=body_limits(settings))
     origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     if origins:
         app.add_middleware(

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ingest.errors import BadInput, RagError
+from rag.config import MAX_TOP_K
 
 if TYPE_CHECKING:
     from rag.engine import Engine
     from rag.records import Answer
 
-MAX_TOP_K = 50
 
 
 def _positive_k(value: str) -> int:
@@ -90,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`rag ask ... | head`): not an error worth a traceback.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -112,7 +118,8 @@ def _run(args: argparse.Namespace) -> int:
     return handlers[args.command](args)
 
 
-def _print_json(data: Any, out: TextIO = sys.stdout) -> None:
+def _print_json(data: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up per call, so redirected stdout is honoured
     out.write(json.dumps(data, ensure_ascii=False) + "\n")
     out.flush()
 

@@ -13,6 +13,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.records import ChunkingSettings
 
+MAX_TOP_K = 50  # the most passages one question may read (CLI, API and settings agree)
+
+
+def _usable_cpus() -> int:
+    # Each answer's query embedding uses torch threads; more workers than cores only queue.
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
 
 def _xdg(variable: str, fallback: str) -> Path:
     return Path(os.environ.get(variable) or Path.home() / fallback)
@@ -42,7 +49,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(1, ge=0, le=5)
     token_encoding: str = "cl100k_base"
     index_type: str = "auto"
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
 
     llm_base_url: str = ""
     llm_model: str = ""
@@ -56,7 +63,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_upload_bytes: int = Field(20_000_000, ge=1024)
     rate_limit_per_minute: int = Field(0, ge=0)  # 0 = off (local use)
-    max_concurrency: int = Field(8, ge=1)
+    max_concurrency: int = Field(default_factory=_usable_cpus, ge=1)
     request_timeout_s: float = Field(60.0, gt=0)
     cors_origins: str = ""  # comma-separated; empty = no CORS headers
     feedback_path: Path = Field(default_factory=lambda: default_data_dir() / "feedback.jsonl")

@@ -22,11 +22,15 @@ class Turn:
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_ZH_FOLLOW_UP = re.compile(r"^(那|那么|还有|而|另外)|(呢|怎么样|如何)[？?]?$|[它其他她]|这个|那个|该|此")
+# Pronouns as words, not as parts of words: 其他 (other), 此次 (this time), 他们 (they, often the
+# report's people) and 应该 stay standalone questions.
+_ZH_FOLLOW_UP = re.compile(r"^(那么?|还有|而|另外)|呢[？?]?\s*$|它|她|^他(?!们)|他的|其(?:中|所)|^(?:这|那)个|^该")
 _EN_FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about)\b|\b(it|its|he|his|she|her|they|their|them|there|that one|this one)\b",
     re.IGNORECASE,
 )
+_ZH_PRONOUN = re.compile(r"它|她|^他(?!们)|他的|其(?:中|所)")
+_EN_PRONOUN = re.compile(r"\b(it|its|he|his|she|her|they|their|them|there)\b", re.IGNORECASE)
 _MARKER = re.compile(r"\[\d+\]")
 SHORT_QUESTION_CHARS = {"zh": 6, "en": 14}
 
@@ -62,6 +66,10 @@ def rewrite_query(question: str, history: Sequence[Turn], language: str) -> Rewr
         substituted = previous.question.replace(previous_years[0], years[0])
         return RewrittenQuery(substituted, substituted)
     phrase = answer_phrase(previous.answer)
-    retrieval = " ".join(part for part in (previous.question, phrase, question) if part)
-    focus = " ".join(part for part in (phrase, question) if part)
-    return RewrittenQuery(retrieval, focus)
+    # A pronoun ("its governor", "他的") points at the previous answer, and the previous question
+    # would pull retrieval back to the passage already answered; an ellipsis ("那省长呢？",
+    # "what about Zhejiang?") keeps the previous question's subject and swaps what is asked.
+    pronoun = _ZH_PRONOUN if language == "zh" else _EN_PRONOUN
+    carried = phrase if phrase and pronoun.search(question) else previous.question
+    focus = f"{carried} {question}".strip()
+    return RewrittenQuery(focus, focus)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.embedder import Embedder, load_embedder
+from ingest.embedder import Embedder, LazyEmbedder
 from ingest.errors import IndexNotFound
 from ingest.index import ReportIndex, read_manifest
 from ingest.loading import load_text
@@ -34,7 +34,7 @@ class Engine:
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._glossary: Any = None
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.RLock()  # loading the retriever loads the embedder and glossary
         self._write_lock = threading.Lock()
 
     # --- loading -------------------------------------------------------------------------
@@ -43,7 +43,7 @@ class Engine:
         if self._embedder is None:
             with self._load_lock:
                 if self._embedder is None:
-                    self._embedder = load_embedder(self.settings.embed_model or None, self.settings.cache_dir)
+                    self._embedder = LazyEmbedder(self.settings.embed_model or None, self.settings.cache_dir)
         return self._embedder
 
     @property
@@ -63,8 +63,11 @@ class Engine:
     def retriever(self) -> Retriever:
         retriever = self._retriever
         if retriever is None:
-            index = ReportIndex.load(self.index_dir, expected_model=self.embedder.model_id)
-            retriever = self._install(index)
+            with self._load_lock:
+                retriever = self._retriever
+                if retriever is None:
+                    index = ReportIndex.load(self.index_dir, expected_model=self.embedder.model_id)
+                    retriever = self._install(index)
         return retriever
 
     def _install(self, index: ReportIndex) -> Retriever:
@@ -171,8 +174,10 @@ class Engine:
         return self.answerer.answer(question, history=history, top_k=top_k or self.settings.top_k, use_llm=use_llm)
 
     def documents(self) -> list[dict[str, Any]]:
-        index = self.retriever.index
+        """The indexed documents, from the manifest (no model or vectors needed)."""
+        retriever = self._retriever
+        manifest = retriever.index.manifest if retriever else read_manifest(self.index_dir)
         return [
             {"doc_id": doc_id, **{k: v for k, v in entry.items() if k != "path"}}
-            for doc_id, entry in index.manifest.documents.items()
+            for doc_id, entry in manifest.documents.items()
         ]

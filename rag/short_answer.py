@@ -305,6 +305,10 @@ def _place_spans(tokens: list[_Token]) -> Iterator[_Candidate]:
         yield _Candidate(start, end, 0.6)
 
 
+_LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"})
+_LOCATIVE_BONUS = 0.5
+
+
 def _after(tokens: list[_Token], words: frozenset[str], prior: float) -> Iterator[_Candidate]:
     """The noun phrase after one of `words` (在/位于...: the place; 称为...: the name)."""
     for i, token in enumerate(tokens):
@@ -378,8 +382,14 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
         found += _place_spans(tokens)
         found = _of_named_kind(question, sentence, found)
     elif qtype is QuestionType.WHERE:
-        found += _place_spans(tokens)
-        found += _after(tokens, frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"}), 0.8)
+        # A place right after 在/于 ("在上海举行") is where something happens; other places in
+        # the sentence are often only its subject's name ("长三角地区…座谈会").
+        after_locative = {c.start for c in _after(tokens, _LOCATIVES, 0.8)}
+        found += (
+            _Candidate(c.start, c.end, c.prior + _LOCATIVE_BONUS) if c.start in after_locative else c
+            for c in _place_spans(tokens)
+        )
+        found += _after(tokens, _LOCATIVES, 0.8)
     elif qtype is QuestionType.WHEN:
         found += _dates(sentence, tokens, year_only=bool(_YEAR_QUESTION.search(question)))
     elif qtype is QuestionType.HOW_MANY:

@@ -14,6 +14,8 @@ import pytest
 
 from ingest.e5_model import ensure_e5_model, model_id
 from ingest.embedder import SentenceTransformerEmbedder
+from rag.config import Settings
+from rag.engine import Engine
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +36,19 @@ def e5_model_dir(cache_root: Path) -> Path:
 def embedder(e5_model_dir: Path) -> SentenceTransformerEmbedder:
     """The real multilingual-e5-small, loaded once."""
     return SentenceTransformerEmbedder(str(e5_model_dir), model_id=model_id())
+
+
+@pytest.fixture(scope="session")
+def bundled_engine(
+    tmp_path_factory: pytest.TempPathFactory, cache_root: Path, embedder: SentenceTransformerEmbedder
+) -> Engine:
+    """An engine over an index of the bundled report, built once per session (~15 s).
+
+    Shared by every module that only reads it; a test that changes an index copies this one
+    (`engine.index_dir`) into its own tmp_path first. The LLM is switched off explicitly so a
+    RAG_LLM_* variable in the caller's environment cannot change the extractive answers."""
+    index_dir = tmp_path_factory.mktemp("bundled-engine") / "index"
+    settings = Settings(index_dir=index_dir, cache_dir=cache_root, llm_base_url="", llm_model="")
+    engine = Engine(settings, index_dir=index_dir, embedder=embedder)
+    engine.ingest()
+    return engine

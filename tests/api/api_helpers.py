@@ -45,7 +45,7 @@ def copy_index(source: Path, target_parent: Path) -> Path:
     return target
 
 
-def wait_ready(get: Callable[[str], httpx.Response], seconds: float = 120.0) -> None:
+def wait_ready(get: Callable[[str], httpx.Response], seconds: float = 300.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if get("/readyz").status_code == 200:

@@ -1,8 +1,8 @@
 """Fixtures for the HTTP API tests: the real engine over the bundled report, real HTTP.
 
-The bundled report's index is built once per session and copied per engine (a copy is a few
-files; a build embeds the whole report). Read-only tests share one warmed engine; tests that
-change the index get their own copy.
+The bundled report's index is built once per session (`bundled_engine`, tests/conftest.py) and
+copied per engine here (a copy is a few files; a build embeds the whole report). Read-only
+tests share one warmed engine; tests that change the index get their own copy.
 """
 
 from collections.abc import Callable, Iterator
@@ -20,11 +20,10 @@ from rag.engine import Engine
 
 
 @pytest.fixture(scope="session")
-def bundled_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The bundled report's index, built once; copy it with `copy_index` before changing it."""
-    index_dir = tmp_path_factory.mktemp("bundled") / "index"
-    Engine(api_settings(index_dir), index_dir=index_dir, embedder=embedder).ingest()
-    return index_dir
+def bundled_index(bundled_engine: Engine) -> Path:
+    """The bundled report's index (tests/conftest.py builds it once): copy it with `copy_index`
+    before changing it."""
+    return bundled_engine.index_dir
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,11 @@ import json
 import logging
 
 import pytest
-from api_helpers import API_KEY, EN_QUESTION, ZH_QUESTION
+from api_helpers import API_KEY, EN_QUESTION, ZH_QUESTION, api_settings, serve_client
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
+from rag.api import create_app
 from rag.engine import Engine
 
 
@@ -129,6 +131,16 @@ def test_openapi_docs_have_chinese_and_english_examples(client: TestClient) -> N
     assert any("座谈会" in question for question in questions)
     assert any("symposium" in question for question in questions)
     assert "/" not in schema["paths"]  # left free for the chat page
+
+
+def test_the_api_keeps_working_with_a_page_mounted_at_the_root(engine: Engine) -> None:
+    app = create_app(engine, api_settings(engine.index_dir))
+    app.mount("/", PlainTextResponse("the chat page"))  # as ui.app.mount_ui does, after the API
+
+    with serve_client(app) as client:
+        assert client.get("/").text == "the chat page"
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.post("/ask", json={"question": ZH_QUESTION}).json()["short_answer"] == "上海"
 
 
 def test_each_request_is_one_json_log_line_without_secrets(

@@ -123,6 +123,9 @@ def test_chat_rejects_bad_conversations(client: TestClient, messages: list, stat
 def test_unknown_routes_and_methods_are_json(client: TestClient) -> None:
     assert error_of(client.get("/no/such/route"), 404)["type"] == "not_found"
     assert error_of(client.get("/ask"), 405)["type"] == "method_not_allowed"
+    wrong_method = client.put("/documents")
+    assert error_of(wrong_method, 405)["type"] == "method_not_allowed"
+    assert wrong_method.headers["Allow"] == "GET, POST"  # both routes of the path, not the first
 
 
 def test_unknown_document_id_is_404_only_with_write_access(client: TestClient) -> None:

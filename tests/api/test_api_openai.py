@@ -25,7 +25,9 @@ def test_models_lists_the_one_model(client: openai.OpenAI) -> None:
     assert [model.id for model in client.models.list()] == [MODEL_ID]
 
 
-def test_a_completion_answers_with_sources_in_the_message_and_a_citations_field(client: openai.OpenAI) -> None:
+def test_a_completion_answers_with_sources_in_the_message_and_a_citations_field(
+    client: openai.OpenAI,
+) -> None:
     completion = client.chat.completions.create(
         model=MODEL_ID, messages=[{"role": "user", "content": ZH_QUESTION}], temperature=0.2
     )
@@ -41,7 +43,11 @@ def test_a_completion_answers_with_sources_in_the_message_and_a_citations_field(
     # the sources block names each cited source and sentence
     assert f"来源：\n[1] {citations[0]['source']}: {citations[0]['sentence']}" in message.content
     assert completion.usage is not None
-    assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens > 0
+    assert (
+        completion.usage.total_tokens
+        == completion.usage.prompt_tokens + completion.usage.completion_tokens
+        > 0
+    )
 
 
 def test_a_stream_has_the_same_content_as_the_completion(client: openai.OpenAI) -> None:

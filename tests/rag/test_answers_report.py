@@ -1,0 +1,169 @@
+"""Extractive answers on the bundled report, with the real model (the `bundled_engine` fixture):
+short answers per question type in both languages, refusals, citation offsets, follow-ups."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from eval.dataset import load_items
+from ingest.records import text_at
+from rag.answerer import REFUSAL
+from rag.conversation import Turn
+from rag.engine import Engine
+from rag.records import Answer
+
+REPORT = Path(__file__).resolve().parents[2] / "ingest" / "corpus" / "000_a507548b56e5d456.txt"
+HOSTS_2027 = "2027年度长三角地区主要领导座谈会在安徽省召开"
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def source_text() -> str:
+    """The source file as bytes on disk, decoded: what citation offsets must point into."""
+    return REPORT.read_bytes().decode("utf-8")
+
+
+def citation_problems(answer: Answer, source: str) -> list[str]:
+    """Everything wrong with an answer's markers and citations (empty when all is well)."""
+    problems = []
+    markers = {int(n) for n in MARKER.findall(answer.answer)}
+    numbers = [citation.n for citation in answer.citations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"citations numbered {numbers}")
+    if markers - set(numbers):
+        problems.append(f"markers {sorted(markers - set(numbers))} have no citation")
+    if set(numbers) - markers:
+        problems.append(f"citations {sorted(set(numbers) - markers)} have no marker")
+    for citation in answer.citations:
+        if text_at(source, citation.spans) != citation.sentence:
+            problems.append(f"[{citation.n}] spans {citation.spans} give {text_at(source, citation.spans)!r}")
+        if text_at(source, citation.passage_spans) != citation.text:
+            problems.append(f"[{citation.n}] passage spans do not give back the passage")
+        if citation.sentence not in citation.text:
+            problems.append(f"[{citation.n}] the cited sentence is not in its passage")
+        if citation.source != REPORT.name:
+            problems.append(f"[{citation.n}] source {citation.source!r}")
+    if answer.found and not answer.citations:
+        problems.append("found, but nothing cited")
+    if not answer.found and (answer.citations or markers or answer.answer != REFUSAL[answer.language]):
+        problems.append(f"a refusal that claims something: {answer.answer!r}")
+    return problems
+
+
+def test_which_province_hosts_2027(bundled_engine: Engine, source_text: str) -> None:
+    answer = bundled_engine.answer("which province hosts 2027?")
+    assert answer.found and answer.language == "en" and answer.answerer == "extractive"
+    assert answer.short_answer is not None and "安徽" in answer.short_answer
+    assert any(HOSTS_2027 in citation.sentence for citation in answer.citations), answer.citations
+    assert answer.answer.startswith(f"{answer.short_answer} [1]")
+    assert citation_problems(answer, source_text) == []
+    assert answer.timings_ms["total"] > 0 and "embed_query" in answer.timings_ms
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("杭州亚运会是哪一年举办的？", "zh"),
+        ("上海迪士尼乐园是哪一年开园的？", "zh"),
+        ("Who won the 2022 FIFA World Cup?", "en"),
+        ("When was the Three Gorges Dam completed?", "en"),
+    ],
+)
+def test_questions_the_report_does_not_answer_are_refused(
+    bundled_engine: Engine, question: str, language: str
+) -> None:
+    answer = bundled_engine.answer(question)
+    assert not answer.found, answer.answer
+    assert answer.answer == REFUSAL[language]
+    assert answer.language == language
+    assert answer.short_answer is None and answer.citations == ()
+    assert 1 <= len(answer.related) <= 3  # the closest passages, offered without a claim
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("江苏省委书记是谁？", "信长星"),
+        ("Who is the Party secretary of Jiangsu?", "信长星"),
+        ("2026年度长三角地区主要领导座谈会是在哪个城市开的？", "上海"),
+        ("Where was the 2026 Yangtze River Delta leaders' symposium held?", "上海"),
+        ("2027年度长三角地区主要领导座谈会在哪个省召开？", "安徽"),
+        ("Which province will host the 2027 symposium?", "安徽"),
+        ("座谈会是什么时候举行的？", "5月20日"),
+        pytest.param(
+            "When was the symposium held?",
+            "5月20日",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known limitation: this vague English question retrieves the press-conference "
+                "sentence (21日上午) and the en refusal model declines it; the eval set's "
+                "'On which dates did the leaders meet?' is answered",
+            ),
+        ),
+        ("方厅水院横跨了几个省级行政区域？", "三个"),
+        ("How many provincial-level regions does the pictured building straddle?", "三个"),
+        ("举办的是第几届长三角一体化发展高层论坛？", "第八届"),
+        ("Which edition of the high-level forum was held?", "第八届"),
+        ("刘捷说浙江要深入践行什么战略？", "八八战略"),
+        ("Which AI initiative will the region carry out jointly?", "人工智能+"),
+    ],
+)
+def test_short_answer_by_question_type(bundled_engine: Engine, question: str, expected: str) -> None:
+    answer = bundled_engine.answer(question)
+    assert answer.found, answer.answer
+    assert answer.short_answer is not None and expected in answer.short_answer, answer.answer
+    # The phrase is read off the first cited sentence, in Chinese whatever the question's language.
+    assert answer.short_answer in answer.citations[0].sentence
+    assert answer.answer.startswith(f"{answer.short_answer} [1]")
+    assert len(answer.citations) <= 2  # short: the phrase, then one or two supporting sentences
+
+
+def test_every_eval_answer_cites_exactly_the_source_text(bundled_engine: Engine, source_text: str) -> None:
+    """One pass over the whole question set: every marker has a citation, every citation's
+    spans give back exactly the cited sentence from the source file."""
+    items = load_items()
+    assert len(items) >= 90
+    problems = {}
+    found = 0
+    for item in items:
+        answer = bundled_engine.answer(item.question)
+        found += answer.found
+        issues = citation_problems(answer, source_text)
+        if answer.language != item.language:
+            issues.append(f"language {answer.language}, labelled {item.language}")
+        if issues:
+            problems[item.id] = issues
+    assert problems == {}
+    assert found >= len(items) // 2  # the check above was not run over refusals only
+
+
+def test_a_year_follow_up_is_retrieved_as_a_question_about_that_year(bundled_engine: Engine) -> None:
+    first_question = "2027年度座谈会在哪里召开？"
+    first = bundled_engine.answer(first_question)
+    assert first.found and "安徽" in (first.short_answer or "")
+
+    follow_up = bundled_engine.answer("那2028年呢？", history=[Turn(first_question, first.answer)])
+
+    assert "2028" in follow_up.retrieval_query and "2027" not in follow_up.retrieval_query
+    assert not follow_up.found or "安徽" not in (follow_up.short_answer or ""), follow_up.answer
+    assert follow_up.language == "zh"
+
+
+def test_a_pronoun_follow_up_uses_the_previous_answer(bundled_engine: Engine) -> None:
+    first_question = "which province hosts 2027?"
+    first = bundled_engine.answer(first_question)
+    assert "安徽" in (first.short_answer or "")
+
+    follow_up = bundled_engine.answer(
+        "and who is its governor?", history=[Turn(first_question, first.answer)]
+    )
+
+    assert "安徽" in follow_up.retrieval_query
+    cited = " ".join(citation.sentence for citation in follow_up.citations)
+    assert "王清宪" in (follow_up.short_answer or "") or "王清宪" in cited, follow_up.answer
+
+
+def test_without_history_the_same_words_are_asked_as_they_are(bundled_engine: Engine) -> None:
+    answer = bundled_engine.answer("and who is its governor?")
+    assert answer.retrieval_query == "and who is its governor?"
