@@ -108,6 +108,7 @@ def _log_requests_as_json_lines() -> None:
     access.addHandler(handler)
     access.setLevel(logging.INFO)
     access.propagate = False
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
     api = logging.getLogger("rag.api")
     if not api.handlers and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
