@@ -419,6 +419,23 @@ def _readings(char: str) -> list[str]:
     return [reading.replace("ü", "u").replace("v", "u") for reading in (readings[0] if readings else [])]
 
 
+def capitalized_names(question: str) -> list[str]:
+    """Runs of capitalized words after the first word: the names an English question mentions."""
+    words = re.findall(r"[A-Za-z][a-z]*(?:-[A-Za-z][a-z]*)?|\S", question)
+    runs: list[str] = []
+    run: list[str] = []
+    for index, word in enumerate(words):
+        if index > 0 and word[0].isupper() and word.lower() not in STOPWORDS:
+            run.append(word)
+            continue
+        if run:
+            runs.append(" ".join(run))
+        run = []
+    if run:
+        runs.append(" ".join(run))
+    return runs
+
+
 def names_in_text(english_name: str, chinese_text: str) -> list[str]:
     """Substrings of `chinese_text` whose pinyin spells `english_name`, in order of appearance.
 

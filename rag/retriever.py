@@ -8,7 +8,6 @@ a lower weight: plain equal-weight fusion drags English hit@1 from 0.71 (dense) 
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -33,23 +32,6 @@ class TermTranslator(Protocol):
 NAME_SCAN_PASSAGES = 20  # passages searched for a pinyin name's characters
 
 
-def english_names(question: str) -> list[str]:
-    """Runs of capitalized words after the first word ("Liu Xiaotao", "Jiaxing")."""
-    runs: list[str] = []
-    run: list[str] = []
-    for index, word in enumerate(re.findall(r"[A-Za-z]+|\S", question)):
-        if index > 0 and word[0].isupper() and word.isalpha() and word.lower() not in _NAME_STOPWORDS:
-            run.append(word)
-            continue
-        if run:
-            runs.append(" ".join(run))
-        run = []
-    if run:
-        runs.append(" ".join(run))
-    return runs
-
-
-_NAME_STOPWORDS = frozenset({"i", "a", "the", "yangtze", "river", "delta", "party", "china", "chinese"})
 
 
 @dataclass(frozen=True)
@@ -94,10 +76,10 @@ class Retriever:
         if language != "en" or self.translator is None:
             return []
         terms = list(self.translator.translate_terms(query))
-        names = english_names(query)
-        if names and rows:
-            from rag.glossary import names_in_text
+        from rag.glossary import capitalized_names, names_in_text
 
+        names = capitalized_names(query)
+        if names and rows:
             text = "\n".join(self.index.chunks[row].text for row in rows[:NAME_SCAN_PASSAGES])
             for name in names:
                 terms.extend(dict.fromkeys(names_in_text(name, text)))

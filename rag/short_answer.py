@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from rag.glossary import STOPWORDS, Glossary, names_in_text
+from rag.glossary import STOPWORDS, Glossary, capitalized_names, names_in_text
 from rag.question_types import QuestionType
 
 # Scoring weights, tuned on XQuAD (zh and en questions together; see the bench script).
@@ -460,23 +460,6 @@ def _zh_anchors(question: str, sentence: str) -> list[_Anchor]:
     return anchors
 
 
-def _capitalized_names(question: str) -> list[str]:
-    """Runs of capitalized words after the first word: the names an English question mentions."""
-    words = re.findall(r"[A-Za-z][a-z]*(?:-[A-Za-z][a-z]*)?|\S", question)
-    runs: list[str] = []
-    run: list[str] = []
-    for index, word in enumerate(words):
-        if index > 0 and word[0].isupper() and word.lower() not in STOPWORDS:
-            run.append(word)
-            continue
-        if run:
-            runs.append(" ".join(run))
-        run = []
-    if run:
-        runs.append(" ".join(run))
-    return runs
-
-
 def _find(terms: Iterable[str], sentence: str, weight: float) -> Iterator[_Anchor]:
     for term in dict.fromkeys(terms):
         if len(term) < 2 and not term.isdigit():
@@ -490,7 +473,7 @@ def _en_anchors(question: str, sentence: str, glossary: Glossary | None) -> list
     terms += [
         word for word in re.findall(r"[A-Za-z][A-Za-z0-9.&\-]+", question) if word.lower() not in STOPWORDS
     ]
-    for name in _capitalized_names(question):
+    for name in capitalized_names(question):
         terms += names_in_text(name, sentence)
         for part in name.split():  # a surname alone ("Elway" -> 埃尔维 is out of reach, 王 is not)
             terms += names_in_text(part, sentence) if len(part) > 3 else []
