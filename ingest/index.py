@@ -117,12 +117,14 @@ class ReportIndex:
         counts: dict[str, int] = {}
         for chunk in chunks:
             counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        # "auto" may settle on either kind after measuring recall: the manifest records which
+        vectors = VectorIndex.build(chunk_vectors.reshape(len(chunks), dimension or 1), index_type)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             embed_model=embed_model,
             dimension=dimension,
             chunking=chunking,
-            index_type=index_type,
+            index_type=vectors.kind,
             documents={
                 doc.id: {
                     "source": doc.source,
@@ -137,7 +139,6 @@ class ReportIndex:
             sentence_count=sum(len(chunk.sentences) for chunk in chunks),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
-        vectors = VectorIndex.build(chunk_vectors.reshape(len(chunks), dimension or 1), index_type)
         lexical = LexicalIndex.build([chunk.embedding_text() for chunk in chunks])
         return cls(
             manifest,

@@ -114,6 +114,7 @@ def update_index(
 ) -> IngestReport:
     """Add/replace `add`, drop `remove_ids` (and, with `prune`, every document not in `add`)."""
     started = time.perf_counter()
+    resolve_index_type(index_type, 0)  # a bad RAG_INDEX_TYPE fails before any embedding work
     with index_lock(index_dir):
         existing = None if rebuild else _load_existing(index_dir, embedder.model_id)
         old_parts = _parts_by_document(existing) if existing else {}
@@ -169,7 +170,7 @@ def update_index(
                 np.concatenate([part.sentence_vectors for part in ordered]),
                 embed_model=embedder.model_id,
                 chunking=chunking.as_dict(),
-                index_type=resolve_index_type(index_type, chunk_count),
+                index_type=index_type,
             )
             index.save(index_dir)
     return IngestReport(

@@ -275,3 +275,24 @@ def test_ingesting_with_another_model_is_model_mismatch_and_changes_nothing(inde
         ingest(index_copy, doc("c.txt", "新文件。"), embedder=HashingEmbedder(32))
     assert "hashing-64" in str(error.value) and "hashing-32" in str(error.value)
     assert current(index_copy) == live
+
+
+@pytest.mark.parametrize(("requested", "recorded"), [("auto", "flat"), ("hnsw", "hnsw")])
+def test_the_manifest_records_the_vector_index_kind_that_was_built(
+    tmp_path: Path, requested: str, recorded: str
+) -> None:
+    index_dir = tmp_path / "index"
+    update_index(index_dir, HashingEmbedder(64), CHUNKING, len, add=[doc("a.txt", REPORT_A)], index_type=requested)
+
+    loaded = ReportIndex.load(index_dir)
+
+    assert loaded.manifest.index_type == recorded
+    assert json.loads((index_dir / VERSIONS_DIR / current(index_dir) / "manifest.json").read_text())["index_type"] == recorded
+
+
+def test_a_bad_index_type_fails_before_anything_is_written(tmp_path: Path) -> None:
+    from ingest.errors import BadInput
+
+    with pytest.raises(BadInput, match="RAG_INDEX_TYPE"):
+        update_index(tmp_path / "index", HashingEmbedder(64), CHUNKING, len, add=[doc("a.txt", REPORT_A)], index_type="ivf")
+    assert not (tmp_path / "index").exists()

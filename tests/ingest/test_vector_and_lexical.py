@@ -12,7 +12,15 @@ import pytest
 
 from ingest.errors import BadInput
 from ingest.lexical import STOPWORDS, LexicalIndex, tokenize
-from ingest.vector_index import APPROXIMATE_ABOVE, INDEX_TYPES, VectorIndex, resolve_index_type
+from ingest.vector_index import (
+    APPROXIMATE_ABOVE,
+    EF_SEARCH_CANDIDATES,
+    INDEX_TYPES,
+    VectorIndex,
+    faiss_threads,
+    recall_at_k,
+    resolve_index_type,
+)
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -62,6 +70,66 @@ def test_hnsw_recall_at_10_against_exact_search(tmp_path: Path) -> None:
         [len(set(a) & set(e)) / 10 for a, e in zip(approximate.tolist(), exact.tolist(), strict=True)]
     )
     assert recall >= 0.95, recall
+
+
+def clustered(rng: np.random.Generator, rows: int, dimension: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Corpus and queries around shared centres, the way real embeddings cluster."""
+    centers = rng.normal(size=(50, dimension))
+    corpus = unit_rows(centers[rng.integers(0, 50, size=rows)] + 0.35 * rng.normal(size=(rows, dimension)))
+    queries = unit_rows(centers[rng.integers(0, 50, size=200)] + 0.35 * rng.normal(size=(200, dimension)))
+    return corpus, queries
+
+
+def test_auto_above_the_threshold_keeps_hnsw_with_measured_recall_on_fresh_queries(tmp_path: Path) -> None:
+    vectors, queries = clustered(np.random.default_rng(5), 4000)
+    _, exact = VectorIndex.build(vectors, "flat").search(queries, 10)
+
+    index = VectorIndex.build(vectors, "auto", approximate_above=1000)
+    index.save(tmp_path / "auto.faiss")
+    loaded = VectorIndex.load(tmp_path / "auto.faiss")
+
+    assert index.kind == loaded.kind == "hnsw"
+    assert index.ef_search in EF_SEARCH_CANDIDATES
+    assert loaded.ef_search == index.ef_search  # the tuned value survives a save and load
+    assert recall_at_k(loaded.search(queries, 10)[1], exact) >= 0.95
+
+
+def test_auto_falls_back_to_exact_search_when_no_ef_search_meets_the_target() -> None:
+    vectors, queries = clustered(np.random.default_rng(6), 3000)
+
+    index = VectorIndex.build(vectors, "auto", approximate_above=1000, recall_target=1.01)
+
+    assert index.kind == "flat" and index.ef_search is None
+    expected = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    np.testing.assert_array_equal(index.search(queries, 10)[1], expected)
+
+
+def test_auto_at_or_below_the_threshold_is_exact() -> None:
+    vectors, _ = clustered(np.random.default_rng(8), 500)
+    assert VectorIndex.build(vectors, "auto", approximate_above=500).kind == "flat"
+
+
+def test_recall_at_k_counts_shared_ids_per_row() -> None:
+    truth = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    found = np.array([[4, 3, 9, 9], [5, 6, 7, 8]])
+    assert recall_at_k(found, truth) == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_faiss_threads_is_restored_and_local_to_the_calling_thread() -> None:
+    import threading
+
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    seen: list[int] = []
+    with faiss_threads(1):
+        inside = faiss.omp_get_max_threads()
+        other = threading.Thread(target=lambda: seen.append(faiss.omp_get_max_threads()))
+        other.start()
+        other.join()
+    assert inside == 1
+    assert seen == [before]  # a concurrent request on another thread keeps its own setting
+    assert faiss.omp_get_max_threads() == before
 
 
 def test_flat_index_round_trips(tmp_path: Path) -> None:
