@@ -120,15 +120,21 @@ def test_faiss_threads_is_restored_and_local_to_the_calling_thread() -> None:
 
     import faiss
 
-    before = faiss.omp_get_max_threads()
-    seen: list[int] = []
-    with faiss_threads(1):
-        inside = faiss.omp_get_max_threads()
+    def in_a_new_thread() -> int:
+        seen: list[int] = []
         other = threading.Thread(target=lambda: seen.append(faiss.omp_get_max_threads()))
         other.start()
         other.join()
-    assert inside == 1
-    assert seen == [before]  # a concurrent request on another thread keeps its own setting
+        return seen[0]
+
+    before = faiss.omp_get_max_threads()
+    fresh = in_a_new_thread()
+    chosen = fresh + 1  # differs from what a new thread starts with, so a leak would show
+    with faiss_threads(chosen):
+        inside = faiss.omp_get_max_threads()
+        concurrent = in_a_new_thread()
+    assert inside == chosen
+    assert concurrent == fresh  # a concurrent request on another thread keeps its own setting
     assert faiss.omp_get_max_threads() == before
 
 
