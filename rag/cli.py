@@ -107,10 +107,10 @@ def _engine(args: argparse.Namespace) -> Engine:
     from rag.config import Settings
     from rag.engine import Engine
 
-    return Engine(Settings(), index_dir=args.index, progress=_note)
+    return Engine(Settings(), index_dir=args.index, progress=note)
 
 
-def _note(message: str) -> None:
+def note(message: str) -> None:
     """One-time set-up news (building the model, exporting it to ONNX), on stderr."""
     print(message, file=sys.stderr, flush=True)
 

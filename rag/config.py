@@ -17,8 +17,11 @@ MAX_TOP_K = 50  # the most passages one question may read (CLI, API and settings
 
 
 def _usable_cpus() -> int:
-    # Each answer's query embedding uses torch threads; more workers than cores only queue.
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    # Each answer's query embedding uses its own threads; more workers than cores only queue.
+    # The count honours the affinity mask and a cgroup CPU quota (see ingest.embedder).
+    from ingest.embedder import usable_cpus
+
+    return usable_cpus()
 
 
 def _xdg(variable: str, fallback: str) -> Path:

@@ -30,10 +30,11 @@ def serve(settings: Settings, index_dir: Path | None, host: str, port: int) -> i
     import uvicorn
 
     from rag.api import create_app
+    from rag.cli import note
     from rag.engine import Engine
 
     _log_requests_as_json_lines()
-    engine = Engine(settings, index_dir=index_dir, progress=lambda message: print(message, file=sys.stderr, flush=True))
+    engine = Engine(settings, index_dir=index_dir, progress=note)
     if not engine.has_index():
         print(
             f"No index in {engine.index_dir} yet: building the bundled report's index on this first start "
