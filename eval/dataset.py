@@ -7,6 +7,7 @@ answers and a verbatim evidence span of the report, so a label can be checked ag
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -19,12 +20,27 @@ DEFAULT_PATH = Path(__file__).parent / "data" / "report_questions.jsonl"
 LANGUAGES = ("zh", "en")
 TYPES = ("who", "where", "when", "how_many", "which_edition", "name", "what", "why", "yesno")
 FIELDS = ("id", "language", "question", "answers", "evidence", "answerable", "type", "paragraph")
+# Kinds of unanswerable question, so the false-answer rate can be read per kind: each is a
+# near miss of something the report does say, except world knowledge and off-topic questions.
+UNANSWERABLE_CATEGORIES = (
+    "entity_swap",  # the report's fact asked about another person, place or organization
+    "role_swap",  # a role or title the report does not give for that entity
+    "year_swap",  # the report's fact with another year or ordinal
+    "attribute_missing",  # the subject is in the report, the asked attribute is not
+    "list_missing",  # an enumeration the report does not give
+    "world_knowledge",  # true facts about the same places and people, not in the report
+    "off_topic",
+)
+CATEGORIES = ("answerable", *UNANSWERABLE_CATEGORIES)
+# Frozen before any tuning: fit and calibrate on "dev", report on "test" (sha1 of the id, even
+# -> test), so a new item's split never depends on the others.
+SPLITS = ("dev", "test")
 
 # The floors the set was written to; `validate` reports a shortfall so a careless edit that
 # drops a block of questions is caught by the dataset test.
-MIN_TOTAL = 90
-MIN_PER_LANGUAGE = {"zh": 45, "en": 30}
-MIN_UNANSWERABLE = 14
+MIN_TOTAL = 500
+MIN_PER_LANGUAGE = {"zh": 240, "en": 260}
+MIN_UNANSWERABLE = 220
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class EvalItem:
     answerable: bool
     type: str  # one of TYPES
     paragraph: str  # short label of the report paragraph the question covers
+    category: str = ""  # one of CATEGORIES; optional in a user's own set
+    split: str = ""  # "dev" or "test"; optional in a user's own set
 
 
 def load_items(path: Path | None = None) -> list[EvalItem]:
@@ -72,9 +90,16 @@ def load_items(path: Path | None = None) -> list[EvalItem]:
                 answerable=bool(raw["answerable"]),
                 type=str(raw["type"]),
                 paragraph=str(raw["paragraph"]),
+                category=str(raw.get("category") or ("answerable" if raw["answerable"] else "unanswerable")),
+                split=str(raw.get("split", "")),
             )
         )
     return items
+
+
+def split_of(item_id: str) -> str:
+    """The frozen split of an item: "test" when the sha1 of its id is even, else "dev"."""
+    return "test" if int(hashlib.sha1(item_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "dev"
 
 
 def validate(items: list[EvalItem], report_text: str) -> list[str]:
@@ -99,6 +124,14 @@ def _item_problems(item: EvalItem, report_text: str) -> list[str]:
         problems.append(f"{where}: language {item.language!r} is not one of {', '.join(LANGUAGES)}")
     if item.type not in TYPES:
         problems.append(f"{where}: type {item.type!r} is not one of {', '.join(TYPES)}")
+    if not item.category:
+        pass  # a user's own set may leave categories out
+    elif item.category not in (*CATEGORIES, "unanswerable"):
+        problems.append(f"{where}: category {item.category!r} is not one of {', '.join(CATEGORIES)}")
+    elif (item.category == "answerable") != item.answerable:
+        problems.append(f"{where}: category {item.category!r} contradicts answerable={item.answerable}")
+    if item.split and item.split != split_of(item.id):
+        problems.append(f"{where}: split {item.split!r} differs from the frozen rule ({split_of(item.id)!r})")
     if not item.answerable:
         if item.answers or item.evidence:
             problems.append(f"{where}: unanswerable but has answers or evidence; leave both empty")

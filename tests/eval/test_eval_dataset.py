@@ -95,3 +95,19 @@ def test_load_items_reports_a_missing_field(tmp_path):
 def test_load_items_reports_a_missing_file(tmp_path):
     with pytest.raises(BadInput, match="not found"):
         load_items(tmp_path / "nope.jsonl")
+
+
+def test_bundled_set_has_categories_and_the_frozen_split(items):
+    from eval.dataset import UNANSWERABLE_CATEGORIES, split_of
+
+    assert {item.category for item in items if not item.answerable} == set(UNANSWERABLE_CATEGORIES)
+    assert all(item.split == split_of(item.id) for item in items)
+    assert split_of("zh-001") in ("dev", "test")
+
+
+def test_validator_catches_a_category_that_contradicts_answerable(items, report_text):
+    unanswerable = next(item for item in items if not item.answerable)
+    broken = dataclasses.replace(unanswerable, category="answerable")
+    assert any("contradicts answerable" in p for p in validate([broken], report_text))
+    moved = dataclasses.replace(unanswerable, split="dev" if unanswerable.split == "test" else "test")
+    assert any("frozen rule" in p for p in validate([moved], report_text))
