@@ -163,8 +163,8 @@ def free_port() -> int:
 def http_app() -> Any:
     """The HTTP API over the index in RAG_INDEX_DIR (a uvicorn factory, for when `rag serve`
     is not there to start it)."""
-    from rag.api import create_app
     from rag.config import Settings
+    from rag.edges.api.app import create_app
     from rag.engine import Engine
 
     settings = Settings()
@@ -173,13 +173,13 @@ def http_app() -> Any:
 
 def serve_command(index_dir: Path, port: int) -> tuple[list[str], dict[str, str], str]:
     """(command, environment, label) that serves `index_dir` on `port`: `rag serve` when the
-    project has it, else uvicorn over `rag.api.create_app` (what `rag serve` runs)."""
+    project has it, else uvicorn over `rag.edges.api.app.create_app` (what `rag serve` runs)."""
     env = {"RAG_INDEX_DIR": str(index_dir), "RAG_PORT": str(port)}
-    if (REPO_ROOT / "rag" / "server.py").is_file():
+    if (REPO_ROOT / "rag" / "edges" / "server.py").is_file():
         rag = Path(sys.executable).parent / "rag"
         return [str(rag), "serve", "--index", str(index_dir), "--port", str(port)], env, "rag serve"
     command = [sys.executable, "-m", "uvicorn", "bench.common:http_app", "--factory", "--port", str(port), "--log-level", "warning"]
-    return command, env, "uvicorn rag.api:create_app (rag/server.py not present)"
+    return command, env, "uvicorn rag.edges.api.app:create_app (rag/edges/server.py not present)"
 
 
 def start_server(

@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         index_dir = Path(tmp) / "index"
         stages = in_process(index_dir, questions, args.rounds)
         rows = [{"stage": stage, "n": len(values), **p50_p95(values)} for stage, values in stages.items() if values]
-        if importlib.util.find_spec("rag.api") is not None:
+        if importlib.util.find_spec("rag.edges.api.app") is not None:
             http, label, ready_s = over_http(index_dir, questions, args.rounds)
             rows.append({"stage": "HTTP POST /ask (client)", "n": len(http), **p50_p95(http)})
             notes.append(f"HTTP server: {label}, ready in {ready_s:.1f} s")
             results["http_ms"] = p50_p95(http)
         else:
-            notes.append("rag/api.py not found: HTTP end-to-end skipped")
+            notes.append("rag/edges/api/app.py not found: HTTP end-to-end skipped")
     print_table(f"question latency, ms ({len(questions)} report questions x {args.rounds})", rows, ["stage", "n", "p50", "p95"])
     for note in notes:
         print(note)

@@ -102,8 +102,8 @@ def char_f1(prediction: str | None, gold: str) -> float:
 def evaluate(
     items: list[Item], language: str, glossary, show: int
 ) -> dict[str, list[tuple[float, float, bool]]]:
-    from rag.question_types import classify
-    from rag.short_answer import extract_short_answer
+    from rag.answering.question_types import classify
+    from rag.answering.short_answer import extract_short_answer
 
     rows: dict[str, list[tuple[float, float, bool]]] = defaultdict(list)
     shown: Counter[str] = Counter()
@@ -183,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-glossary-table", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from rag.glossary import Glossary
     from rag.language import detect_language
+    from rag.retrieval.glossary import Glossary
 
     contexts, zh_items, en_items = load_items(args.xquad_dir)
     glossary = Glossary.load()

@@ -3,7 +3,7 @@
 Fits a small logistic model over the answerer's evidence features (best sentence similarity
 and term coverage, top passage similarity and coverage), picks the probability threshold with
 the lowest cost (false refusals + 2 x false answers), prints the trade-off, estimates it
-out-of-sample by 5-fold cross-validation, and writes rag/calibration.json.
+out-of-sample by 5-fold cross-validation, and writes rag/answering/calibration.json.
 
     python -m eval.calibrate [--index DIR] [--dataset FILE] [--write]
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import load_items
-from rag.answerer import CALIBRATION_FILE, FEATURES
+from rag.answering.answerer import CALIBRATION_FILE, FEATURES
 from rag.config import Settings
 from rag.engine import Engine
 

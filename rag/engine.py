@@ -19,11 +19,11 @@ from ingest.loading import load_text
 from ingest.pipeline import IngestReport, ingest_paths, update_index
 from ingest.records import Document
 from ingest.tokens import count_tokens, get_encoding
-from rag.answerer import Answerer
+from rag.answering.answerer import Answerer
+from rag.answering.conversation import Turn
 from rag.config import Settings, bundled_corpus
-from rag.conversation import Turn
 from rag.records import Answer
-from rag.retriever import Retrieval, Retriever
+from rag.retrieval.retriever import Retrieval, Retriever
 
 
 class Engine:
@@ -62,7 +62,7 @@ class Engine:
     @property
     def glossary(self) -> Any:
         if self._glossary is None:
-            from rag.glossary import Glossary
+            from rag.retrieval.glossary import Glossary
 
             with self._load_lock:
                 if self._glossary is None:
@@ -93,7 +93,7 @@ class Engine:
     def _llm_client(self) -> Any:
         if not self.settings.llm_enabled:
             return None
-        from rag.llm import LLMClient, LLMConfig
+        from rag.answering.llm import LLMClient, LLMConfig
 
         return LLMClient(
             LLMConfig(

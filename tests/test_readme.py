@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import build_parser
+from rag.edges.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

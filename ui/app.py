@@ -5,7 +5,7 @@ documents and upload), the chat with example questions and thumbs, and a sources
 cards the [n] markers in each answer link to. The logic lives in `ui.chat` (asking, feedback),
 `ui.documents` (upload) and `ui.render` (HTML); this module only wires Gradio to them.
 
-Only `rag.server` imports this module, so Gradio is loaded only by the process that serves it.
+Only `rag.edges.server` imports this module, so Gradio is loaded only by the process that serves it.
 """
 
 from __future__ import annotations

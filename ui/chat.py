@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ingest.errors import RagError
+from rag.answering.conversation import Turn
 from rag.config import Settings
-from rag.conversation import Turn
 from rag.engine import Engine
 from rag.records import Answer
 from ui import render

@@ -15,7 +15,7 @@ from api_helpers import api_settings, copy_index, serve_client
 from fastapi.testclient import TestClient
 
 from ingest.embedder import Embedder
-from rag.api import create_app
+from rag.edges.api.app import create_app
 from rag.engine import Engine
 
 

@@ -8,7 +8,7 @@ from api_helpers import API_KEY, EN_QUESTION, ZH_QUESTION, api_settings, serve_c
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
-from rag.api import create_app
+from rag.edges.api.app import create_app
 from rag.engine import Engine
 
 

@@ -12,7 +12,7 @@ from api_helpers import API_KEY, ZH_QUESTION, api_settings, copy_index, live_ser
 from fastapi.testclient import TestClient
 
 from ingest.embedder import Embedder
-from rag.api import create_app
+from rag.edges.api.app import create_app
 from rag.engine import Engine
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -9,7 +9,7 @@ from api_helpers import ZH_QUESTION, api_settings, serve_client
 from fastapi.testclient import TestClient
 
 from ingest.embedder import Embedder
-from rag.api import create_app
+from rag.edges.api.app import create_app
 from rag.engine import Engine
 
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ingest.embedder import Embedder
-from rag.api import create_app
+from rag.edges.api.app import create_app
 from rag.engine import Engine
 
 

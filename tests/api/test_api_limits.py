@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 from api_helpers import API_KEY, ZH_QUESTION, api_settings, live_server, serve_client
 
-from rag.api import create_app
+from rag.edges.api.app import create_app
 from rag.engine import Engine
 
 SMALL_BODY_LIMIT = 1024  # the smallest RAG_MAX_BODY_BYTES allows

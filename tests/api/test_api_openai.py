@@ -6,7 +6,7 @@ import openai
 import pytest
 from api_helpers import ZH_QUESTION, api_settings, live_server
 
-from rag.api import MODEL_ID, create_app
+from rag.edges.api.app import MODEL_ID, create_app
 from rag.engine import Engine
 
 

@@ -14,8 +14,8 @@ from eval.dataset import DEFAULT_PATH
 from eval.runner import run_from_cli
 from eval.thresholds import check
 from ingest.embedder import Embedder
-from rag.cli import build_parser
 from rag.config import Settings
+from rag.edges.cli import build_parser
 from rag.engine import Engine
 
 

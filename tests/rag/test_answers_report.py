@@ -8,8 +8,8 @@ import pytest
 
 from eval.dataset import load_items
 from ingest.records import text_at
-from rag.answerer import REFUSAL
-from rag.conversation import Turn
+from rag.answering.answerer import REFUSAL
+from rag.answering.conversation import Turn
 from rag.engine import Engine
 from rag.records import Answer
 

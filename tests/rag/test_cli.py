@@ -1,4 +1,4 @@
-"""The `rag` command line, run in-process (`rag.cli.main`) over the session's bundled index.
+"""The `rag` command line, run in-process (`rag.edges.cli.main`) over the session's bundled index.
 
 Each command builds its own Engine and so loads the model again (a few seconds): the tests
 use few invocations and check several behaviours in each, through --jsonl where they can. They
@@ -18,7 +18,7 @@ import pytest
 
 from ingest.index import CURRENT_FILE
 from ingest.records import text_at
-from rag.cli import MAX_TOP_K, main
+from rag.edges.cli import MAX_TOP_K, main
 from rag.engine import Engine
 
 REPORT = Path(__file__).resolve().parents[2] / "ingest" / "corpus" / "000_a507548b56e5d456.txt"
@@ -62,7 +62,7 @@ def test_help_exits_0_without_loading_the_heavy_libraries(tmp_path: Path) -> Non
     assert "usage: rag" in result.stdout and "ask" in result.stdout and "search" in result.stdout
 
     probe = (
-        "import sys\nfrom rag.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as exit:\n"
+        "import sys\nfrom rag.edges.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as exit:\n"
         "    assert exit.code == 0\n"
         "print([m for m in ('torch', 'faiss', 'sentence_transformers', 'jieba', 'bm25s', 'gradio') if m in sys.modules])"
     )

@@ -1,8 +1,8 @@
-"""rag.conversation: follow-up questions rewritten from the history, without an LLM."""
+"""rag.answering.conversation: follow-up questions rewritten from the history, without an LLM."""
 
 import pytest
 
-from rag.conversation import RewrittenQuery, Turn, answer_phrase, is_follow_up, rewrite_query
+from rag.answering.conversation import RewrittenQuery, Turn, answer_phrase, is_follow_up, rewrite_query
 
 ZH_FIRST = Turn(
     "2027年度座谈会在哪里召开？", "安徽省 [1]\n\n会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。 [1]"

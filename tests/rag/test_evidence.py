@@ -1,10 +1,10 @@
-"""rag.evidence: character-bigram terms and IDF-weighted coverage, checked against values worked by hand."""
+"""rag.answering.evidence: character-bigram terms and IDF-weighted coverage, checked against values worked by hand."""
 
 import math
 
 import pytest
 
-from rag.evidence import TermStatistics, coverage, coverages, question_terms, text_terms
+from rag.answering.evidence import TermStatistics, coverage, coverages, question_terms, text_terms
 
 SENTENCES = ["会议在安徽召开", "会议在上海召开", "安徽省2027年"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.glossary import Glossary, lemmas, names_in_text
+from rag.retrieval.glossary import Glossary, lemmas, names_in_text
 
 LEADERS = (
     "上海市委书记陈吉宁,上海市委副书记、市长龚正;江苏省委书记信长星,江苏省委副书记、省长刘小涛;"

@@ -1,4 +1,4 @@
-"""rag.llm: prompt building and marker cleaning as pure functions; the client over real HTTP
+"""rag.answering.llm: prompt building and marker cleaning as pure functions; the client over real HTTP
 against a local fake OpenAI-compatible server."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from fake_openai import FakeOpenAI
 
 from ingest.errors import BadInput, RagError
-from rag.llm import (
+from rag.answering.llm import (
     MAX_HISTORY_TURNS,
     REFUSALS,
     LLMClient,

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.question_types import QuestionType, classify
+from rag.answering.question_types import QuestionType, classify
 
 Q = QuestionType
 

@@ -7,8 +7,8 @@ import pytest
 from ingest.errors import BadInput
 from ingest.records import text_at
 from rag.engine import Engine
-from rag.glossary import capitalized_names
-from rag.retriever import MODES
+from rag.retrieval.glossary import capitalized_names
+from rag.retrieval.retriever import MODES
 
 REPORT = Path(__file__).resolve().parents[2] / "ingest" / "corpus" / "000_a507548b56e5d456.txt"
 HOSTS_2027 = "2027年度长三角地区主要领导座谈会在安徽省召开"

@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 
 import ingest
-from rag.glossary import Glossary
+from rag.answering.question_types import QuestionType, classify
+from rag.answering.short_answer import extract_short_answer
 from rag.language import detect_language
-from rag.question_types import QuestionType, classify
-from rag.short_answer import extract_short_answer
+from rag.retrieval.glossary import Glossary
 
 LEADERS = (
     "上海市委书记陈吉宁,上海市委副书记、市长龚正;江苏省委书记信长星,江苏省委副书记、省长刘小涛;"

@@ -47,7 +47,7 @@ def index_copy(ui_index: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def live_page(ui_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePage]:
     """The real server: API routes plus the page at `/`, over the shared engine."""
-    from rag.api import create_app
+    from rag.edges.api.app import create_app
     from ui.app import mount_ui
 
     data_dir = tmp_path_factory.mktemp("page-data")

@@ -1,7 +1,7 @@
 """`rag serve`: the HTTP API and the chat page in one uvicorn process.
 
 The page (`ui.app.mount_ui`) is mounted at `/` after the API routes, so they keep matching
-first. The model and index load in the background (see `rag.api.Loader`): /healthz answers at
+first. The model and index load in the background (see `rag.edges.api.app.Loader`): /healthz answers at
 once, /readyz and the URLs printed here say when questions can be asked.
 """
 
@@ -29,8 +29,8 @@ def serve(settings: Settings, index_dir: Path | None, host: str, port: int) -> i
     Returns the exit status: 0 after a normal shutdown, 1 when the server could not start."""
     import uvicorn
 
-    from rag.api import create_app
-    from rag.cli import note
+    from rag.edges.api.app import create_app
+    from rag.edges.cli import note
     from rag.engine import Engine
 
     _log_requests_as_json_lines()

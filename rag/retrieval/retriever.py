@@ -76,7 +76,7 @@ class Retriever:
         if language != "en" or self.translator is None:
             return []
         terms = list(self.translator.translate_terms(query))
-        from rag.glossary import capitalized_names, names_in_text
+        from rag.retrieval.glossary import capitalized_names, names_in_text
 
         names = capitalized_names(query)
         if names and rows:

@@ -4,7 +4,7 @@ Extractive by default (no LLM ships offline that answers Chinese well: see the R
 supporting sentence is chosen among the sentences of the retrieved passages by e5 similarity
 (sentence vectors cached at ingest) plus IDF-weighted character-bigram coverage of the question
 plus the passage's retrieval rank. Whether the report answers at all is a calibrated decision
-(`rag/calibration.json`, written by `python -m eval.calibrate`).
+(`rag/answering/calibration.json`, written by `python -m eval.calibrate`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from ingest.records import Chunk, Sentence
-from rag.conversation import Turn, rewrite_query
-from rag.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
+from rag.answering.conversation import Turn, rewrite_query
+from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
+from rag.answering.question_types import QuestionType, classify
+from rag.answering.short_answer import extract_short_answer
 from rag.language import detect_language
-from rag.question_types import QuestionType, classify
 from rag.records import Answer, Citation, Hit
-from rag.retriever import Retrieval, Retriever
-from rag.short_answer import extract_short_answer
+from rag.retrieval.retriever import Retrieval, Retriever
 
 FEATURES = (
     "sentence_dense",
@@ -343,7 +343,7 @@ class Answerer:
         return self.llm is not None and use_llm is not False
 
     def _generative(self, evidence: Evidence, history: Sequence[Turn], fallback: Answer) -> Answer:
-        from rag.llm import LLMError, generate_answer
+        from rag.answering.llm import LLMError, generate_answer
 
         started = time.perf_counter()
         try:
@@ -431,7 +431,7 @@ class Answerer:
                 yield "delta", piece
             yield "done", answer
             return
-        from rag.llm import LLMError, parse_reply, stream_answer
+        from rag.answering.llm import LLMError, parse_reply, stream_answer
 
         evidence = self.gather(question, history, top_k)
         fallback = self._extractive(evidence)

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from rag.glossary import STOPWORDS, Glossary, capitalized_names, names_in_text
-from rag.question_types import QuestionType
+from rag.answering.question_types import QuestionType
+from rag.retrieval.glossary import STOPWORDS, Glossary, capitalized_names, names_in_text
 
 # Scoring weights, tuned on XQuAD (zh and en questions together; see the bench script).
 _DECAY_CHARS = 16.0  # an anchor this many characters away counts 1/e as much as an adjacent one

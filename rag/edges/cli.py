@@ -233,7 +233,7 @@ def _questions_from(source: str) -> Iterator[str]:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from rag.conversation import Turn
+    from rag.answering.conversation import Turn
 
     engine = _engine(args)
     history: list[Turn] = []
@@ -257,7 +257,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from rag.config import Settings
-    from rag.server import serve
+    from rag.edges.server import serve
 
     settings = Settings()
     return serve(

@@ -42,11 +42,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.errors import BadInput, RagError, UnsupportedFile
 from ingest.loading import SUPPORTED_SUFFIXES, load_bytes
+from rag.answering.conversation import Turn
 from rag.config import MAX_TOP_K, Settings
-from rag.conversation import Turn
 from rag.engine import Engine
 from rag.records import Answer
-from rag.retriever import MODES
+from rag.retrieval.retriever import MODES
 
 T = TypeVar("T")
 log = logging.getLogger("rag.api")

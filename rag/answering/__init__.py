@@ -1,0 +1,1 @@
+"""Answering: question analysis, evidence, the supporting sentence, the short answer, refusals, the optional LLM."""
