@@ -59,11 +59,15 @@ def best_threshold(probabilities: np.ndarray, y: np.ndarray) -> float:
     return float(min(candidates, key=lambda t: (cost(t), t)))
 
 
-def collect(engine: Engine, dataset: Path | None, language: str) -> tuple[np.ndarray, np.ndarray]:
-    items = [item for item in load_items(dataset) if item.language == language]
+def collect(engine: Engine, dataset: Path | None, language: str, split: str = "dev") -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of the `split` questions the refusal model decides: those whose
+    constraints some sentence meets (the others are refused before the model is asked)."""
+    items = [item for item in load_items(dataset) if item.language == language and (item.split or split) == split]
     rows, labels = [], []
     for item in items:
         evidence = engine.answerer.gather(item.question, top_k=engine.settings.top_k)
+        if evidence.unmet or not evidence.ranked:
+            continue
         rows.append([evidence.features[name] for name in FEATURES])
         labels.append(1 if item.answerable else 0)
     return np.array(rows, dtype=np.float64), np.array(labels, dtype=np.float64)
@@ -74,10 +78,11 @@ def main() -> None:
     parser.add_argument("--index", type=Path)
     parser.add_argument("--dataset", type=Path)
     parser.add_argument("--write", action="store_true", help=f"write {CALIBRATION_FILE}")
+    parser.add_argument("--split", default="dev", help="fit on this split of the set (the test split is for reporting)")
     args = parser.parse_args()
     engine = Engine(Settings(), index_dir=args.index)
     engine.ensure_index()
-    languages = {language: calibrate(*collect(engine, args.dataset, language), language) for language in ("zh", "en")}
+    languages = {language: calibrate(*collect(engine, args.dataset, language, args.split), language) for language in ("zh", "en")}
     calibration = {"languages": languages, "command": "python -m eval.calibrate --write"}
     if args.write:
         CALIBRATION_FILE.write_text(json.dumps(calibration, indent=1) + "\n", encoding="utf-8")

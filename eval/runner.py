@@ -44,6 +44,8 @@ class Case:
     answerable: bool
     is_gold: Callable[[Chunk], bool]
     type: str = ""
+    category: str = ""  # eval.dataset.CATEGORIES: which kind of unanswerable question, if any
+    split: str = ""  # "dev" (tune on it) or "test" (report on it); "" for sets without one
 
 
 @dataclass
@@ -74,11 +76,14 @@ class Outcome:
             "question": self.case.question,
             "expected": list(self.case.answers),
             "answerable": self.case.answerable,
+            "category": self.case.category,
+            "split": self.case.split,
             "passed": self.passed,
             "rank": self.rank,
             "answer": self.answer.answer,
             "short_answer": self.answer.short_answer,
             "found": self.answer.found,
+            "partial": self.answer.partial,
             "contains": self.contains,
             "exact": self.exact,
             "f1": round(self.f1, 4),
@@ -109,6 +114,8 @@ def report_cases(engine: Engine, dataset: Path | None = None) -> list[Case]:
                 answerable=item.answerable,
                 is_gold=_holds_any(spans),
                 type=item.type,
+                category=item.category,
+                split=item.split,
             )
         )
     return cases
@@ -214,11 +221,38 @@ def _chunk_of(engine: Engine, chunk_id: str) -> Chunk:
 
 
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    """All metrics, per language and overall."""
+    """All metrics, overall and per language; for a set with a frozen split, also per split
+    ("test", "test:zh", ...): tuning reads "dev", reports read "test"."""
     groups: dict[str, list[Outcome]] = {"all": list(outcomes)}
     for outcome in outcomes:
         groups.setdefault(outcome.case.language, []).append(outcome)
+    for outcome in outcomes:
+        if outcome.case.split:
+            groups.setdefault(outcome.case.split, []).append(outcome)
+            groups.setdefault(f"{outcome.case.split}:{outcome.case.language}", []).append(outcome)
     return {name: _metrics(group) for name, group in groups.items()}
+
+
+def false_answers_by_category(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    """Share of unanswerable questions that got an answer, per category and language."""
+    table: dict[str, dict[str, list[bool]]] = {}
+    for outcome in outcomes:
+        if outcome.case.answerable:
+            continue
+        row = table.setdefault(outcome.case.category or "unanswerable", {})
+        for column in (outcome.case.language, "all"):
+            row.setdefault(column, []).append(outcome.answer.found)
+    return {category: {column: _share(flags) for column, flags in row.items()} for category, row in sorted(table.items())}
+
+
+def format_categories(table: dict[str, dict[str, float]]) -> str:
+    """False-answer rate per category: rows are categories, columns languages."""
+    columns = ["zh", "en", "all"]
+    lines = [["false answers", *columns]]
+    for category, row in table.items():
+        lines.append([category, *("-" if c not in row else f"{row[c]:.3f}" for c in columns)])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns) + 1)]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)) for line in lines)
 
 
 def _metrics(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -243,6 +277,8 @@ def _metrics(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "citation_precision": _mean(cited),
         "citation_hit": _share([o.citation_hit for o in answerable]),
         "false_refusals": sum(1 for o in answerable if not o.answer.found),
+        "false_refusal_rate": _share([not o.answer.found for o in answerable]),
+        "false_answer_rate": _share([o.answer.found for o in outcomes if not o.case.answerable]),
         "refusal_precision": precision,
         "refusal_recall": recall,
         "median_answer_chars": median([float(len(o.answer.answer)) for o in outcomes]),
@@ -278,6 +314,8 @@ TABLE_COLUMNS = (
     ("citation_hit", "{:.3f}"),
     ("refusal_precision", "{:.3f}"),
     ("refusal_recall", "{:.3f}"),
+    ("false_answer_rate", "{:.3f}"),
+    ("false_refusal_rate", "{:.3f}"),
     ("median_answer_chars", "{:.0f}"),
     ("latency_p50_ms", "{:.1f}"),
     ("latency_p95_ms", "{:.1f}"),
@@ -321,10 +359,14 @@ def run_from_cli(args: Any, engine: Engine) -> int:
             rows[f"{name}:{mode}:{language}"] = metrics
     print(format_table(rows))
     final = runs[modes[-1]]
+    categories = false_answers_by_category(final)
+    if categories:
+        print(format_categories(categories))
     result = {
         "dataset": name,
         "settings": {"top_k": engine.settings.top_k, "chunking": engine.settings.chunking.as_dict()},
         "metrics": summaries,
+        "false_answers_by_category": categories,
         "failures": [o.as_dict() for o in final if not o.passed],
         "items": [o.as_dict() for o in final],
     }

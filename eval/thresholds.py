@@ -10,8 +10,8 @@ from typing import Any
 THRESHOLDS_PATH = Path(__file__).resolve().parent / "thresholds.json"
 
 
-def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, dict[str, float]]:
-    """{dataset name: {metric: minimum}}; keys starting with '_' are comments."""
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, dict[str, Any]]:
+    """{dataset name: {metric: minimum or {"max": maximum}}}; keys starting with '_' are comments."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return {name: dict(minimums) for name, minimums in data.items() if not name.startswith("_")}
 
@@ -25,12 +25,17 @@ def check(dataset: str, metrics: dict[str, Any], path: Path = THRESHOLDS_PATH) -
     minimums = load_thresholds(path).get(dataset, {})
     where = _display(path)
     problems = []
-    for name, minimum in minimums.items():
+    for name, bound in minimums.items():
         value = metrics.get(name)
+        # A rate that must stay low (false answers) is written {"max": x}; others are minimums.
+        maximum = bound.get("max") if isinstance(bound, dict) else None
+        wanted = f"<= {maximum:g}" if maximum is not None else f">= {bound:g}"
         if not isinstance(value, int | float) or math.isnan(value):
-            problems.append(f"{name} not measured, needs >= {minimum:g} ({where})")
-        elif value < minimum:
-            problems.append(f"{name} {value:.3f} < {minimum:g} ({where})")
+            problems.append(f"{name} not measured, needs {wanted} ({where})")
+        elif maximum is not None and value > maximum:
+            problems.append(f"{name} {value:.3f} > {maximum:g} ({where})")
+        elif maximum is None and value < bound:
+            problems.append(f"{name} {value:.3f} < {bound:g} ({where})")
     return problems
 
 

@@ -68,6 +68,10 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     retrieval_query: str = ""  # the query actually retrieved with (after follow-up rewriting)
     notice: str = ""  # e.g. why the LLM answer was replaced by the extractive one
+    # A refusal that cites what the report does say about the subject ("报告提到了…[1]，但没有
+    # 说明…"): `found` stays False, the citations show the related text, not an answer.
+    partial: bool = False
+    missing: tuple[str, ...] = ()  # what the question asked that the report does not say
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,8 @@ class Answer:
             "answer": self.answer,
             "short_answer": self.short_answer,
             "found": self.found,
+            "partial": self.partial,
+            "missing": list(self.missing),
             "citations": [c.as_dict() for c in self.citations],
             "related": [h.as_dict() for h in self.related],
             "language": self.language,

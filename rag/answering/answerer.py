@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from ingest.records import Chunk, Sentence
+from rag.answering.constraints import Constraint, Kind, absent, binding, check, met, parse
 from rag.answering.conversation import Turn, rewrite_query
+from rag.answering.english import quote, with_gloss
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.short_answer import extract_short_answer
@@ -38,6 +40,7 @@ FEATURES = (
     "specifics_missing",
     "unknown_terms",
     "typed_without_phrase",
+    "loose_absent",
 )
 TYPED = frozenset(
     {
@@ -52,6 +55,12 @@ TYPED = frozenset(
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _SPECIFIC = re.compile(r"第[0-9一二三四五六七八九十]+[届次期]|\d+")
 REFUSAL = {"zh": "报告中没有找到相关内容。", "en": "The report does not say."}
+# The report mentions the subject but not what was asked: say so, and cite what it does say.
+PARTIAL = {
+    "zh": "报告提到了{mentioned}[1]，但没有说明{missing}。",
+    "en": "The report mentions {mentioned} [1] but does not say anything about {missing}.",
+}
+VERIFY_DEPTH = 12  # candidate sentences checked against the question's constraints
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 MIN_SENTENCE_CHARS = 4
 
@@ -126,8 +135,18 @@ class Evidence:
     language: str
     qtype: QuestionType
     retrieval: Retrieval
-    ranked: list[ScoredSentence]
+    ranked: list[ScoredSentence]  # candidates that meet the question's constraints, best first
     features: dict[str, float]
+    constraints: tuple[Constraint, ...] = ()
+    unmet: tuple[Constraint, ...] = ()  # binding constraints that no candidate (or no text) meets
+    partial: ScoredSentence | None = None  # the candidate meeting the most of them, when some fail
+
+
+@dataclass(frozen=True)
+class Verification:
+    verified: list[ScoredSentence]
+    unmet: tuple[Constraint, ...]
+    partial: ScoredSentence | None
 
 
 class Answerer:
@@ -148,6 +167,27 @@ class Answerer:
     @cached_property
     def refusal(self) -> Calibration:
         return self._refusal or Calibration.load()
+
+    @cached_property
+    def _corpus_text(self) -> str:
+        """All indexed text, to tell a constraint the report never meets from one this
+        sentence does not."""
+        return "\n".join(chunk.embedding_text() for chunk in self.retriever.index.chunks)
+
+    @cached_property
+    def _surroundings(self) -> dict[str, str]:
+        """chunk id -> the text a constraint may be met in besides the sentence: the passage,
+        the passage before it (a speaker named before his quote) and the document's headline."""
+        chunks = self.retriever.index.chunks
+        first_of: dict[str, str] = {}
+        around: dict[str, str] = {}
+        previous: Chunk | None = None
+        for chunk in chunks:
+            first_of.setdefault(chunk.doc_id, chunk.embedding_text())
+            before = previous.text if previous is not None and previous.doc_id == chunk.doc_id else ""
+            around[chunk.id] = "\n".join((chunk.embedding_text(), before, first_of[chunk.doc_id]))
+            previous = chunk
+        return around
 
     @cached_property
     def term_statistics(self) -> TermStatistics:
@@ -175,7 +215,15 @@ class Answerer:
         qtype = classify(rewritten.focus, language)
         ranked = self._rank_sentences(retrieval.hits, query_vector, terms, language, _YEAR.findall(rewritten.focus))
         ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
-        features = self._features(ranked, retrieval.hits, terms, rewritten.focus, qtype)
+        constraints = parse(rewritten.focus, language, self.glossary)
+        verification = self._verify(ranked, constraints, qtype, retrieval.hits)
+        features = self._features(verification.verified, retrieval.hits, terms, rewritten.focus, qtype)
+        # English words glossed loosely ("Ministry of Commerce") that nothing in the report
+        # matches: too unsure to refuse on alone, but evidence that the question is elsewhere.
+        loose = [c for c in constraints if not c.strict and c.forms]
+        features["loose_absent"] = (
+            sum(not met(c, self._corpus_text) for c in loose) / len(loose) if loose else 0.0
+        )
         retrieval.timings_ms["sentence_selection"] = (time.perf_counter() - started) * 1000.0
         return Evidence(
             question=question,
@@ -183,9 +231,58 @@ class Answerer:
             language=language,
             qtype=qtype,
             retrieval=retrieval,
-            ranked=ranked,
+            ranked=verification.verified,
             features=features,
+            constraints=constraints,
+            unmet=verification.unmet,
+            partial=verification.partial,
         )
+
+    def _verify(
+        self, ranked: list[ScoredSentence], constraints: tuple[Constraint, ...], qtype: QuestionType, hits: list[Hit]
+    ) -> Verification:
+        """The candidates that meet every constraint of the question, in rank order.
+
+        A constraint the whole report lacks ("杭州", "省会") fails every sentence. Otherwise each
+        of the top candidates is checked with its surroundings; one that fails is not the answer
+        however similar its words, and the next one that passes is taken."""
+        person_asked = qtype is QuestionType.WHO or (
+            qtype is QuestionType.NAME and any(c.kind is Kind.ROLE for c in constraints)
+        )
+        fact_asked = qtype in TYPED
+        retrieved = "\n".join(hit.chunk.text for hit in hits)
+        missing = [
+            c
+            for c in absent(constraints, lambda c: met(c, self._corpus_text) or (c.pinyin_name and met(c, retrieved)))
+            if c.strict
+        ]
+        bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
+        if not bound and not missing:
+            return Verification(ranked, (), None)
+        verified: list[ScoredSentence] = []
+        best_partial: tuple[int, ScoredSentence, list[Constraint]] | None = None
+        failing: dict[Constraint, int] = {}
+        for item in ranked[:VERIFY_DEPTH]:
+            checks = check(bound, item.sentence.text, self._surroundings.get(item.chunk.id, ""), person_asked, fact_asked)
+            failed = [c.constraint for c in checks if not c.met]
+            if not failed and not missing:
+                verified.append(item)
+                continue
+            for constraint in failed:
+                failing[constraint] = failing.get(constraint, 0) + 1
+            # The closest candidate meets the most constraints, in its own words where it can:
+            # a partial refusal should cite a sentence that names the subject itself.
+            met_count = 2 * (len(checks) - len(failed)) + sum(
+                c.met and met(c.constraint, item.sentence.text) for c in checks
+            )
+            if met_count and (best_partial is None or met_count > best_partial[0]):
+                best_partial = (met_count, item, failed)
+        if verified:
+            return Verification(verified, (), None)
+        if best_partial is not None:
+            # What the closest candidate lacks is what the report does not say.
+            return Verification([], tuple(dict.fromkeys([*missing, *best_partial[2]])), best_partial[1])
+        return Verification([], tuple(dict.fromkeys([*missing, *sorted(failing, key=lambda c: -failing[c])])), None)
 
     def _translations(self, text: str, language: str) -> list[str]:
         if language != "en" or self.glossary is None:
@@ -288,6 +385,8 @@ class Answerer:
             "confidence": confidence,
             "retrieval_query": evidence.retrieval.query,
         }
+        if evidence.unmet:
+            return self._unmet(evidence, base, started)
         if not evidence.ranked or confidence < refusal.threshold:
             return Answer(
                 answer=REFUSAL[language],
@@ -301,15 +400,67 @@ class Answerer:
         chosen, short = self._choose(evidence)
         citations = tuple(self._citation(n, item) for n, item in enumerate(chosen, start=1))
         lines = []
-        if short:
-            lines.append(f"{short} [1]")
-        lines.extend(f"{item.sentence.text} [{n}]" for n, item in enumerate(chosen, start=1))
+        if language == "en":
+            # An English reader gets the answer glossed where a dictionary or a reading can, and
+            # the Chinese sentence quoted, never translated by guesswork.
+            person = evidence.qtype is QuestionType.WHO
+            if short:
+                lines.append(f"{with_gloss(short, self.glossary, person)} [1]")
+            lines.extend(f"{quote(item.sentence.text)} [{n}]" for n, item in enumerate(chosen, start=1))
+        else:
+            if short:
+                lines.append(f"{short} [1]")
+            lines.extend(f"{item.sentence.text} [{n}]" for n, item in enumerate(chosen, start=1))
         return Answer(
             answer="\n\n".join(lines),
             short_answer=short,
             found=True,
             citations=citations,
             timings_ms={"answer": (time.perf_counter() - started) * 1000.0},
+            **base,
+        )
+
+    def _unmet(self, evidence: Evidence, base: dict[str, Any], started: float) -> Answer:
+        """A refusal that names what the report lacks; with partial evidence, it cites what the
+        report does say about the subject."""
+        language = evidence.language
+        missing = tuple(c.surface for c in evidence.unmet)
+        partial = evidence.partial
+        mentioned = [
+            c.surface
+            for c in evidence.constraints
+            if partial is not None
+            and c not in evidence.unmet
+            and met(c, partial.sentence.text + "\n" + self._surroundings.get(partial.chunk.id, ""))
+        ]
+        timings = {"answer": (time.perf_counter() - started) * 1000.0}
+        if partial is None or not mentioned:
+            return Answer(
+                answer=REFUSAL[language],
+                short_answer=None,
+                found=False,
+                citations=(),
+                related=tuple(evidence.retrieval.hits[:3]),
+                timings_ms=timings,
+                missing=missing,
+                **base,
+            )
+        separator = "、" if language == "zh" else ", "
+        quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
+        text = PARTIAL[language].format(
+            mentioned=separator.join(quoted(m) for m in dict.fromkeys(mentioned)),
+            missing=separator.join(quoted(m) for m in missing),
+        )
+        cited = f"{partial.sentence.text} [1]" if language == "zh" else f"{quote(partial.sentence.text)} [1]"
+        return Answer(
+            answer=f"{text}\n\n{cited}",
+            short_answer=None,
+            found=False,
+            citations=(self._citation(1, partial),),
+            related=tuple(evidence.retrieval.hits[:3]),
+            timings_ms=timings,
+            partial=True,
+            missing=missing,
             **base,
         )
 

@@ -318,6 +318,34 @@ class Glossary:
                 best[sense.simplified] = score
         return best
 
+    @cached_property
+    def _english_of(self) -> dict[str, str]:
+        """Chinese headword -> its first English sense, as CC-CEDICT writes it."""
+        first: dict[str, str] = {}
+        for line in self._lines():
+            if line.startswith("#") or " /" not in line:
+                continue
+            head, _, body = line.partition(" /")
+            words = head.split(" [", 1)[0].split()
+            senses = [sense for sense in body.strip().strip("/").split("/") if sense]
+            if len(words) >= 2 and senses and words[1] not in first:
+                first[words[1]] = senses[0]
+        return first
+
+    def english(self, chinese: str) -> str | None:
+        """The dictionary's English for a Chinese word ("安徽省" -> "Anhui Province"), or None.
+
+        A proper name keeps only its name ("Anhui Province (Anhwei) in south central China" ->
+        "Anhui Province"); a common word its first sense up to the first comma or bracket."""
+        sense = self._english_of.get(chinese)
+        if not sense or sense.startswith(("variant of", "old variant", "see ", "surname ", "abbr.")):
+            return None
+        name = re.match(r"[A-Z][\w'\-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z0-9][\w'\-]*)*", sense)
+        if name:
+            return name.group(0)
+        plain = re.split(r"[,;(]", sense)[0].strip()
+        return plain or None
+
     def lookup(self, phrase: str, limit: int = 4) -> list[str]:
         """Chinese words glossed as `phrase` or a base form of its last word, best first.
 

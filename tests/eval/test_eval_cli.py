@@ -74,7 +74,12 @@ def test_report_json_has_metrics_per_language(report_run):
     result = report_run["result"]
     assert result["dataset"] == "report"
     assert list(result["metrics"]) == ["hybrid"]
-    assert set(result["metrics"]["hybrid"]) == {"all", "zh", "en"}
+    # per language, and per frozen split (dev tunes, test reports) with its languages
+    assert {"all", "zh", "en"} <= set(result["metrics"]["hybrid"])
+    splits = {item["split"] for item in result["items"]}
+    assert {key for key in result["metrics"]["hybrid"] if key not in ("all", "zh", "en")} == splits | {
+        f"{split}:{language}" for split in splits for language in {i["language"] for i in result["items"] if i["split"] == split}
+    }
     overall = result["metrics"]["hybrid"]["all"]
     assert overall["questions"] == 12  # --limit
     assert overall["answerable"] == 8

@@ -1,0 +1,474 @@
+"""What a question pins down, and whether a sentence meets it.
+
+A sentence that matches a question's words but names another place, role, year or attribute
+does not answer it: "江苏省副省长是谁？" is not answered by "江苏省委副书记、省长刘小涛", nor
+"Who is the mayor of Hangzhou?" by Shanghai's mayor. The question is parsed into the slot it asks
+for (`QuestionType`) and its constraints: named entities, roles and titles, years and ordinals,
+and the attribute asked about (area, cost, population...). Each constraint lists the Chinese forms
+that satisfy it; English questions are glossed through CC-CEDICT and pinyin as retrieval does.
+
+A constraint is checked against a sentence with its passage and the document's headline as
+context (a speaker named in the passage before his quote still counts), except roles and
+attributes, which must be in the sentence itself: the role held by the person named, the area
+the number measures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from typing import Protocol
+
+from rag.retrieval.glossary import STOPWORDS, names_in_text
+
+
+class Kind(Enum):
+    ENTITY = "entity"  # a person, place or organization
+    ROLE = "role"  # a title: 市长, 省委书记, vice governor
+    YEAR = "year"
+    ORDINAL = "ordinal"  # 第八届, the 8th
+    ATTRIBUTE = "attribute"  # what is asked about the subject: area, cost, capital...
+
+
+SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE})
+
+
+@dataclass(frozen=True)
+class Constraint:
+    kind: Kind
+    surface: str  # as the question writes it
+    forms: tuple[str, ...]  # Chinese (or literal) forms, any of which satisfies it
+    pinyin_name: bool = False  # an English name also satisfied by characters that spell it
+    # A strict constraint must be met where the answer is; a loose one ("Communist", glossed
+    # 共产 where the report says 党) only counts when the whole report lacks it.
+    strict: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    """A constraint's outcome against one sentence."""
+
+    constraint: Constraint
+    met: bool
+
+
+class Translator(Protocol):
+    def lookup(self, phrase: str, limit: int = 4) -> list[str]: ...
+
+
+# Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
+_ZH_ROLES = (
+    "省委副书记", "市委副书记", "省委书记", "市委书记", "县委书记", "区委书记", "党委书记", "总书记",
+    "副书记", "书记", "副省长", "省长", "副市长", "市长", "副县长", "县长", "副区长", "区长",
+    "副总理", "总理", "副主席", "主席", "副总统", "总统", "首相", "副部长", "部长", "秘书长", "副主任",
+    "主任", "局长", "厅长", "副校长", "校长", "院长", "董事长", "总经理", "总裁", "大使", "发言人",
+    "主编", "省委常委", "市委常委", "常委",
+)  # fmt: skip
+_EN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"deputy party secretary|deputy secretary", ("副书记",)),
+    (r"party secretary|party chief|party boss|secretary of the [a-z ]*party committee", ("书记",)),
+    (r"general secretary", ("总书记",)),
+    (r"secretary[- ]general", ("秘书长",)),
+    (r"vice[- ]governor|deputy governor|lieutenant governor", ("副省长",)),
+    (r"governor", ("省长",)),
+    (r"vice[- ]mayor|deputy mayor", ("副市长",)),
+    (r"mayor", ("市长",)),
+    (r"vice[- ]premier", ("副总理",)),
+    (r"premier|prime minister", ("总理", "首相")),
+    (r"vice[- ]president", ("副主席", "副总统", "副校长")),
+    (r"president", ("主席", "总统", "校长", "院长")),
+    (r"vice[- ]chairman|vice[- ]chair", ("副主席",)),
+    (r"chairman|chairwoman|chairperson", ("主席", "董事长")),
+    (r"deputy minister|vice[- ]minister", ("副部长",)),
+    (r"minister", ("部长",)),
+    (r"ambassador", ("大使",)),
+    (r"spokes(?:man|woman|person)", ("发言人",)),
+    (r"chief executive|ceo", ("总裁", "总经理", "首席执行官")),
+    (r"editor[- ]in[- ]chief|chief editor", ("主编",)),
+)
+_EN_ROLE = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern, _ in _EN_ROLES) + r")s?\b")
+
+# Attributes asked about: the word in the question -> forms a sentence stating it would hold.
+_ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("面积", ("面积", "平方")),
+    ("人口", ("人口",)),
+    ("预算", ("预算", "经费")),
+    ("经费", ("经费", "预算", "资金")),
+    ("费用", ("费用", "花费", "成本", "资金", "投入", "投资")),
+    ("成本", ("成本", "费用", "造价")),
+    ("造价", ("造价", "成本")),
+    ("花了多少钱", ("元", "资金", "费用", "投资")),
+    ("多少钱", ("元", "资金", "费用", "投资", "价格")),
+    ("投资额", ("投资", "亿元", "万元")),
+    ("价格", ("价格", "价", "元")),
+    ("房价", ("房价",)),
+    ("票价", ("票价",)),
+    ("省会", ("省会", "首府")),
+    ("首府", ("首府", "省会")),
+    ("首都", ("首都",)),
+    ("天气", ("天气", "气温", "晴", "雨", "雪")),
+    ("气温", ("气温", "温度", "℃")),
+    ("温度", ("温度", "气温", "℃")),
+    ("生产总值", ("生产总值", "GDP", "经济总量")),
+    ("GDP", ("生产总值", "GDP", "经济总量")),
+    ("经济总量", ("生产总值", "GDP", "经济总量")),
+    ("工资", ("工资", "薪")),
+    ("收入", ("收入",)),
+    ("营收", ("营收", "营业收入")),
+    ("利润", ("利润",)),
+    ("年龄", ("岁", "年龄", "出生")),
+    ("多大年纪", ("岁", "年龄", "出生")),
+    ("几岁", ("岁",)),
+    ("出生", ("出生", "生于")),
+    ("身高", ("身高",)),
+    ("海拔", ("海拔",)),
+    ("长度", ("长度", "公里", "千米", "米", "长")),
+    ("全长", ("全长", "公里", "千米")),
+    ("高度", ("高度", "米", "高")),
+    ("距离", ("距离", "公里", "千米")),
+    ("电话", ("电话",)),
+    ("网址", ("网址", "网站")),
+    ("邮编", ("邮编",)),
+    ("人数", ("人数", "名", "人次", "万人")),
+    ("增长率", ("增长", "增速", "%", "百分")),
+    ("增速", ("增长", "增速", "%", "百分")),
+    ("排名", ("排名", "位列", "第")),
+    ("市值", ("市值",)),
+)
+_EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"area|size|how large|how big|square (?:kilomet(?:er|re)s|meters|metres|miles)", ("面积", "平方", "规模")),
+    (r"population|inhabitants|residents live", ("人口",)),
+    (r"budget|funding", ("预算", "经费", "资金")),
+    (r"cost|costs|price|prices|spent|spend|spending|expense|expenses|how much money", ("费用", "成本", "造价", "资金", "投资", "元", "价格")),
+    (r"house prices?|housing prices?|home prices?", ("房价",)),
+    (r"capital(?! city of the| of the region)", ("省会", "首府", "首都")),
+    (r"weather|rain|sunny", ("天气", "气温", "晴", "雨", "雪")),
+    (r"temperature", ("气温", "温度", "℃")),
+    (r"gdp|gross domestic product|economic output", ("生产总值", "GDP", "经济总量")),
+    (r"salary|salaries|wage|wages", ("工资", "薪")),
+    (r"income", ("收入",)),
+    (r"revenue", ("营收", "收入")),
+    (r"profit|profits", ("利润",)),
+    (r"how old|age", ("岁", "年龄", "出生")),
+    (r"born|birthday|birth", ("出生", "生于")),
+    (r"height|how tall", ("身高", "高度", "米")),
+    (r"length|how long is|kilomet(?:er|re)s long", ("长度", "全长", "公里", "千米", "米")),
+    (r"distance|how far", ("距离", "公里", "千米")),
+    (r"phone number|telephone", ("电话",)),
+    (r"website|web address|url", ("网址", "网站")),
+    (r"growth rate", ("增长", "增速", "%", "百分")),
+    (r"ranking|ranked", ("排名", "位列")),
+    (r"market value|market cap", ("市值",)),
+    (r"number of (?:participants|attendees|people|delegates)|how many people", ("人数", "名", "人次", "万人")),
+)  # fmt: skip
+# Asked about, not merely mentioned: "the budget of", "its population", "how much ... cost";
+# "activities to boost spending" asks for activities.
+_EN_ATTRIBUTE = tuple(
+    (re.compile(rf"\b(?:(?:the|its|their|his|her|what|whose|total|average)\s+(?:[a-z\-]+\s+)?(?:{pattern})\b|how (?:much|large|big|old|tall|long|far)\b.*\b(?:{pattern})\b|(?:{pattern})\s+(?:of|is|was|are|were)\b)"), forms)
+    for pattern, forms in _EN_ATTRIBUTES
+)
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_ZH_NUMERALS = "零一二三四五六七八九"
+_ZH_ORDINAL = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百]+)\s*(?=[届次期轮])")
+_EN_ORDINAL_WORDS = {
+    "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20,
+}  # fmt: skip
+# "first" is left out: English says "for the first time" where Chinese says 首次, not 第一.
+_EN_ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(" + "|".join(_EN_ORDINAL_WORDS) + r"))\b")
+_EN_ORDINAL_NOUN = re.compile(r"^\s+(?:[a-z\-()]+\s+){0,6}?(?:edition|session|forum|meeting|symposium|conference|round|congress|plenum|games|summit|expo|plenary)")
+
+# Province-level abbreviations (沪苏浙皖): a single character matches too much on its own, so one
+# counts only inside a run of two or more of them ("沪苏浙皖", "苏浙皖三省").
+_PROVINCE_ABBREVIATIONS = {
+    "北京": "京", "天津": "津", "河北": "冀", "山西": "晋", "辽宁": "辽", "吉林": "吉", "上海": "沪",
+    "江苏": "苏", "浙江": "浙", "安徽": "皖", "福建": "闽", "江西": "赣", "山东": "鲁", "河南": "豫",
+    "湖北": "鄂", "湖南": "湘", "广东": "粤", "广西": "桂", "海南": "琼", "重庆": "渝", "四川": "川",
+    "贵州": "黔", "云南": "滇", "陕西": "陕", "甘肃": "甘", "青海": "青", "宁夏": "宁", "新疆": "新",
+}  # fmt: skip
+_ABBREVIATION_RUN = re.compile("[" + "".join(_PROVINCE_ABBREVIATIONS.values()) + "]{2,}")
+_PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
+_ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
+# jieba tags some common words as names; these are never the entity a question pins down.
+_NOT_ENTITIES = frozenset(
+    "中国 国家 中央 全国 地方 地区 城市 省份 省市 国际 世界 本报 会议 报告 报道 座谈会 领导 东西 南北".split()
+)
+
+
+def _chinese_number(n: int) -> str:
+    if n < 10:
+        return _ZH_NUMERALS[n]
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 1 else _ZH_NUMERALS[tens]
+    return head + "十" + (_ZH_NUMERALS[ones] if ones else "")
+
+
+@cache
+def posseg():  # type: ignore[no-untyped-def]
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    return jieba.posseg
+
+
+def _roles_zh(question: str) -> list[Constraint]:
+    found: list[Constraint] = []
+    taken = [False] * len(question)
+    for role in _ZH_ROLES:
+        for match in re.finditer(re.escape(role), question):
+            if any(taken[match.start() : match.end()]):
+                continue
+            taken[match.start() : match.end()] = [True] * len(role)
+            found.append(Constraint(Kind.ROLE, role, (role,)))
+    return found
+
+
+def _roles_en(question: str) -> list[Constraint]:
+    found = []
+    lower = question.lower()
+    for match in _EN_ROLE.finditer(lower):
+        text = match.group(0).rstrip("s") if match.group(0).endswith("s") and not match.group(0).endswith("ss") else match.group(0)
+        for pattern, forms in _EN_ROLES:
+            if re.fullmatch(pattern, text):
+                found.append(Constraint(Kind.ROLE, match.group(0), forms))
+                break
+    return found
+
+
+def _attributes_zh(question: str) -> list[Constraint]:
+    found = []
+    for word, forms in _ZH_ATTRIBUTES:
+        if word in question and not any(word in c.surface for c in found):
+            found.append(Constraint(Kind.ATTRIBUTE, word, forms))
+    return found
+
+
+def _attributes_en(question: str) -> list[Constraint]:
+    lower = question.lower()
+    found = []
+    for pattern, forms in _EN_ATTRIBUTE:
+        match = pattern.search(lower)
+        if match:
+            found.append(Constraint(Kind.ATTRIBUTE, match.group(0), forms))
+    return found
+
+
+def _years(question: str) -> list[Constraint]:
+    return [Constraint(Kind.YEAR, year, (year,)) for year in dict.fromkeys(_YEAR.findall(question))]
+
+
+def _ordinals_zh(question: str) -> list[Constraint]:
+    found = []
+    for match in _ZH_ORDINAL.finditer(question):
+        value = match.group(1)
+        if value in ("1", "一"):
+            continue  # 第一次 is "for the first time" as often as it is an ordinal
+        forms = {f"第{value}"}
+        if value.isdigit():
+            forms.add(f"第{_chinese_number(int(value))}")
+        found.append(Constraint(Kind.ORDINAL, match.group(0), tuple(sorted(forms))))
+    return found
+
+
+def _ordinals_en(question: str) -> list[Constraint]:
+    lower = question.lower()
+    found = []
+    for match in _EN_ORDINAL.finditer(lower):
+        if not _EN_ORDINAL_NOUN.match(lower[match.end() :]):
+            continue
+        n = int(match.group(1)) if match.group(1) else _EN_ORDINAL_WORDS[match.group(2)]
+        found.append(Constraint(Kind.ORDINAL, match.group(0), (f"第{n}", f"第{_chinese_number(n)}")))
+    return found
+
+
+def _place_forms(word: str) -> tuple[str, ...]:
+    forms = [word]
+    stripped = _PLACE_SUFFIX.sub("", word)
+    if stripped != word:
+        forms.append(stripped)
+    return tuple(forms)
+
+
+def _entities_zh(question: str, roles: list[Constraint], attributes: list[Constraint]) -> list[Constraint]:
+    taken = {c.surface for c in roles} | {c.surface for c in attributes}
+    found: list[Constraint] = []
+    for pair in posseg().cut(question):
+        word, tag = pair.word, pair.flag
+        if tag not in _ENTITY_TAGS or len(word) < 2 or word in _NOT_ENTITIES:
+            continue
+        if any(word in surface or surface in word for surface in taken):
+            continue
+        if any(c.surface == word for c in found):
+            continue
+        found.append(Constraint(Kind.ENTITY, word, _place_forms(word)))
+    return found
+
+
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z]*(?:-[A-Za-z]+)*|\S")
+_QUESTION_OPENERS = frozenset("who whom whose what which where when why how is are was were do does did can could will would should name list give tell".split())
+
+
+def _name_runs(question: str) -> list[str]:
+    """Runs of capitalized words, the first word included unless it opens the question."""
+    runs: list[str] = []
+    run: list[str] = []
+    for index, word in enumerate(_EN_WORD.findall(question)):
+        lower = word.lower()
+        # A capitalized first word is a name only when it spells pinyin ("Liu Jie is...");
+        # otherwise it is just the sentence's start ("According to...", "Besides...").
+        opener = index == 0 and (lower in _QUESTION_OPENERS or not _looks_like_pinyin(word))
+        if word[0].isupper() and lower not in STOPWORDS and not opener:
+            run.append(word)
+            continue
+        if run:
+            runs.append(" ".join(run))
+        run = []
+    if run:
+        runs.append(" ".join(run))
+    return runs
+
+
+def _entities_en(question: str, translator: Translator | None) -> list[Constraint]:
+    found = []
+    role_words = {w for c in _roles_en(question) for w in c.surface.lower().split()}
+    for name in _name_runs(question):
+        words = [w for w in name.split() if w.lower() not in role_words]
+        if not words:
+            continue
+        phrase = " ".join(words)
+        pinyin = _looks_like_pinyin(phrase)
+        # An acronym's gloss is a guess ("AI" -> 哀); it stays uncheckable unless it is pinyin.
+        acronym = phrase.isupper() and len(phrase) <= 5
+        forms = tuple(translator.lookup(phrase, limit=6)) if translator is not None and not acronym else ()
+        found.append(Constraint(Kind.ENTITY, phrase, forms, pinyin_name=pinyin, strict=pinyin))
+    return found
+
+
+@cache
+def _pinyin_syllables() -> frozenset[str]:
+    from pypinyin.constants import PINYIN_DICT
+
+    syllables: set[str] = set()
+    import unicodedata
+
+    for readings in PINYIN_DICT.values():
+        for reading in readings.split(","):
+            plain = "".join(c for c in unicodedata.normalize("NFKD", reading) if not unicodedata.combining(c))
+            syllables.add(plain.lower().replace("ü", "v"))
+    return frozenset(s for s in syllables if s.isalpha())
+
+
+def _splits_into_syllables(word: str) -> bool:
+    syllables = _pinyin_syllables()
+    ok = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        ok[end] = any(ok[start] and word[start:end] in syllables for start in range(max(0, end - 6), end))
+    return ok[len(word)]
+
+
+def _looks_like_pinyin(phrase: str) -> bool:
+    """ "Liu Xiaotao", "Hangzhou": every word spells pinyin syllables (a Chinese name or place)."""
+    words = re.findall(r"[A-Za-z]+", phrase)
+    if not words or sum(map(len, words)) < 4 or any(len(word) > 1 and word.isupper() for word in words):
+        return False  # "AI", "NDRC": acronyms, not names
+    return all(_splits_into_syllables(word.lower()) for word in words)
+
+
+def parse(question: str, language: str, translator: Translator | None = None) -> tuple[Constraint, ...]:
+    """The constraints `question` places on its answer. `language` is "zh" or "en"."""
+    if language == "zh":
+        roles = _roles_zh(question)
+        attributes = _attributes_zh(question)
+        entities = _entities_zh(question, roles, attributes)
+        ordinals = _ordinals_zh(question)
+    else:
+        roles = _roles_en(question)
+        attributes = _attributes_en(question)
+        entities = _entities_en(question, translator)
+        ordinals = _ordinals_en(question)
+        # Chinese written inside an English question ("Where is 方厅水院?") is checked as is.
+        cjk = re.findall(r"[\u3400-\u9fff]{2,}", question)
+        entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
+    return tuple(entities + roles + _years(question) + ordinals + attributes)
+
+
+def _role_in(role: str, text: str) -> bool:
+    """`role` in `text`, not as the tail of a deputy's title (省长 is not met by 副省长)."""
+    for match in re.finditer(re.escape(role), text):
+        if role.startswith("副") or match.start() == 0 or text[match.start() - 1] != "副":
+            return True
+    return False
+
+
+def _entity_in(constraint: Constraint, text: str) -> bool:
+    if any(form and form in text for form in constraint.forms):
+        return True
+    for form in constraint.forms:
+        abbreviation = _PROVINCE_ABBREVIATIONS.get(_PLACE_SUFFIX.sub("", form))
+        if abbreviation and any(abbreviation in run for run in _ABBREVIATION_RUN.findall(text)):
+            return True
+    return constraint.pinyin_name and bool(names_in_text(constraint.surface, text))
+
+
+def met(constraint: Constraint, text: str) -> bool:
+    """Whether `text` satisfies `constraint` (the sentence, or the sentence with its context)."""
+    if constraint.kind is Kind.ROLE:
+        return any(_role_in(form, text) for form in constraint.forms)
+    if constraint.kind is Kind.ENTITY:
+        return _entity_in(constraint, text)
+    return any(form in text for form in constraint.forms)
+
+
+def checkable(constraint: Constraint) -> bool:
+    """Whether the constraint can be checked at all: an English name with no Chinese form that
+    is not pinyin either ("Fangting Water Courtyard") cannot be told present or absent."""
+    return bool(constraint.forms) or constraint.pinyin_name
+
+
+def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True) -> bool:
+    """Whether a candidate sentence must meet `constraint`, or only the report as a whole.
+
+    A role binds the sentence when the question asks who holds it ("江苏省副省长是谁"); in
+    "江苏省长在讲话中说…" it only names the speaker, whose quote will not repeat the title.
+    An entity binds when the question asks for a fact about it (who, where, when, how many:
+    "苏州市委书记是谁"); a what-question's subject ("三省一市要协同实施什么行动") is often named
+    paragraphs before the sentence that answers it."""
+    if not constraint.strict or not checkable(constraint):
+        return False
+    if constraint.kind is Kind.ROLE:
+        return person_asked
+    if constraint.kind is Kind.ENTITY:
+        return fact_asked
+    return True
+
+
+def check(
+    constraints: Iterable[Constraint], sentence: str, context: str, person_asked: bool, fact_asked: bool = True
+) -> list[Check]:
+    """Each binding constraint against a sentence. Entities, years and ordinals may also be met
+    by `context` (the passage and headline around the sentence); roles and attributes must be
+    in the sentence, next to the answer."""
+    constraints = list(constraints)
+    has_role = any(c.kind is Kind.ROLE for c in constraints)
+    checks = []
+    for constraint in constraints:
+        if not binding(constraint, person_asked, fact_asked):
+            continue
+        # Asked who holds a role ("Who is the governor of Anhui?"), the place must be named with
+        # the role in the sentence: the passage around lists every province's governor.
+        in_sentence = constraint.kind in SENTENCE_KINDS or (constraint.kind is Kind.ENTITY and person_asked and has_role)
+        where = sentence if in_sentence else sentence + "\n" + context
+        checks.append(Check(constraint, met(constraint, where)))
+    return checks
+
+
+def absent(constraints: Iterable[Constraint], corpus_has: Callable[[Constraint], bool]) -> list[Constraint]:
+    """The checkable constraints that nothing in the indexed text meets."""
+    return [c for c in constraints if checkable(c) and not corpus_has(c)]

@@ -1,0 +1,107 @@
+"""Question constraints: what a question pins down, and whether a sentence meets it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.constraints import Kind, absent, binding, check, met, parse
+from rag.retrieval.glossary import Glossary
+
+SHANGHAI = "上海市委书记陈吉宁,上海市委副书记、市长龚正;"
+JIANGSU = "江苏省委书记信长星,江苏省委副书记、省长刘小涛;"
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    return Glossary.from_lines(
+        [
+            "杭州 杭州 [Hang2 zhou1] /Hangzhou subprovincial city and capital of Zhejiang/",
+            "預算 预算 [yu4 suan4] /budget/",
+        ]
+    )
+
+
+def kinds(constraints) -> list[tuple[str, str]]:
+    return [(c.kind.value, c.surface) for c in constraints]
+
+
+def test_zh_role_and_entity_are_parsed():
+    assert kinds(parse("江苏省副省长是谁？", "zh")) == [("entity", "江苏省"), ("role", "副省长")]
+
+
+def test_zh_deputy_title_does_not_meet_the_plain_title():
+    (role,) = [c for c in parse("江苏省副省长是谁？", "zh") if c.kind is Kind.ROLE]
+    assert not met(role, JIANGSU)
+    (governor,) = [c for c in parse("江苏省长是谁？", "zh") if c.kind is Kind.ROLE]
+    assert governor.surface == "省长"
+    assert met(governor, JIANGSU)  # 、省长刘小涛
+    assert not met(governor, "江苏省副省长某某")
+
+
+def test_en_mayor_of_another_city_fails_on_the_shanghai_sentence(glossary):
+    constraints = parse("Who is the mayor of Hangzhou?", "en", glossary)
+    assert kinds(constraints) == [("entity", "Hangzhou"), ("role", "mayor")]
+    checks = check(constraints, SHANGHAI, "2026年度长三角地区主要领导座谈会在上海举行", person_asked=True)
+    assert [(c.constraint.surface, c.met) for c in checks] == [("Hangzhou", False), ("mayor", True)]
+    assert [(c.constraint.surface, c.met) for c in check(constraints, "杭州市长某某", "", True)] == [
+        ("Hangzhou", True),
+        ("mayor", True),
+    ]
+
+
+def test_pinyin_names_are_met_by_the_characters_that_spell_them():
+    (name,) = parse("What did Liu Xiaotao say?", "en")
+    assert name.pinyin_name and name.strict
+    assert met(name, JIANGSU)
+    assert not met(name, SHANGHAI)
+
+
+def test_english_words_that_are_not_names_bind_nothing(glossary):
+    constraints = parse("According to the meeting, which AI initiative is planned?", "en", glossary)
+    assert not any(binding(c, person_asked=False) for c in constraints)
+
+
+def test_attributes_must_be_in_the_sentence():
+    constraints = parse("长三角的人口是多少？", "zh")
+    assert ("attribute", "人口") in kinds(constraints)
+    checks = check(constraints, "长三角地区主要领导座谈会在上海举行", "长三角人口很多", person_asked=False)
+    assert [(c.constraint.surface, c.met) for c in checks if c.constraint.kind is Kind.ATTRIBUTE] == [("人口", False)]
+
+
+def test_en_attribute_only_when_asked_about(glossary):
+    assert ("attribute", "the budget") in kinds(parse("What was the budget of the meeting?", "en", glossary))
+    assert not [c for c in parse("Which activities will boost spending?", "en", glossary) if c.kind is Kind.ATTRIBUTE]
+
+
+def test_years_and_ordinals_may_be_met_by_the_passage():
+    constraints = parse("2028年度座谈会在哪里召开？", "zh")
+    assert kinds(constraints) == [("year", "2028")]
+    assert not check(constraints, "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。", "", False)[0].met
+    ordinal = parse("第九届高层论坛在哪里举办？", "zh")
+    assert [c.forms for c in ordinal if c.kind is Kind.ORDINAL] == [("第九",)]
+    assert met(ordinal[-1], "举办了第九届长三角一体化发展高层论坛")
+    en = [c for c in parse("Where was the 8th high-level forum held?", "en") if c.kind is Kind.ORDINAL]
+    assert en[0].forms == ("第8", "第八")
+
+
+def test_first_time_is_not_an_ordinal():
+    assert not [c for c in parse("这次会议第一次设置了什么活动？", "zh") if c.kind is Kind.ORDINAL]
+    assert not [c for c in parse("What was held for the first time?", "en") if c.kind is Kind.ORDINAL]
+
+
+def test_province_abbreviations_count_only_in_a_run():
+    (zhejiang,) = [c for c in parse("浙江要与哪两个省携手？", "zh") if c.kind is Kind.ENTITY]
+    assert met(zhejiang, "与沪苏浙皖携手")
+    assert not met(zhejiang, "浙大")  # a lone 浙 is not the province
+
+
+def test_roles_bind_the_sentence_only_when_the_person_is_asked():
+    (role,) = [c for c in parse("江苏省长在讲话中说要挖掘什么？", "zh") if c.kind is Kind.ROLE]
+    assert not binding(role, person_asked=False)
+    assert binding(role, person_asked=True)
+
+
+def test_absent_lists_what_the_text_never_says():
+    constraints = parse("安徽省的省会是哪里？", "zh")
+    report = "安徽省委书记梁言顺,安徽省委副书记、省长王清宪出席会议。"
+    assert [c.surface for c in absent(constraints, lambda c: met(c, report))] == ["省会"]
