@@ -42,9 +42,14 @@ def test_unknown_dataset_has_no_checks(thresholds):
 
 
 def test_bundled_thresholds_cover_the_report_set():
-    minimums = load_thresholds()["report"]
-    assert set(minimums) >= {"accuracy", "hit@5"}
-    assert all(0 < value <= 1 for value in minimums.values())
-    problems = check("report", {"accuracy": 0.0, "hit@5": 1.0})
-    assert problems == [f"accuracy 0.000 < {minimums['accuracy']:g} (eval/thresholds.json)"]
+    limits = load_thresholds()["report"]
+    assert set(limits) >= {"accuracy", "hit@5", "false_answer_rate"}
+    assert all(0 < (value["max"] if isinstance(value, dict) else value) <= 1 for value in limits.values())
+    good = {"accuracy": 1.0, "hit@5": 1.0, "false_answer_rate": 0.0, "false_refusal_rate": 0.0}
+    assert check("report", good) == []
+    problems = check("report", {**good, "accuracy": 0.0, "false_answer_rate": 1.0})
+    assert problems == [
+        f"accuracy 0.000 < {limits['accuracy']:g} (eval/thresholds.json)",
+        f"false_answer_rate 1.000 > {limits['false_answer_rate']['max']:g} (eval/thresholds.json)",
+    ]
     assert THRESHOLDS_PATH.name == "thresholds.json"
