@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test check eval bench browser ingest clean
+.PHONY: install serve test check eval bench browser ingest clean llm-server
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ eval: install
 bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0 -e '.[test,bench]'
 	$(BIN)/python -m bench.run_all
+
+# A real OpenAI-compatible server (llama-cpp-python[server], CPU) and Gemma 3 270M for tests/llm_real;
+# the wheel is compiled once (4-7 min on 2 cores) into the user cache and reused by later installs.
+llm-server: install
+	VENV=$(VENV) scripts/llm_server_install.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info
