@@ -619,3 +619,46 @@ def extract_short_answer(
         if best is None or key > best:
             best, span = key, (candidate.start, candidate.end)
     return None if best is None else sentence[span[0] : span[1]]
+
+
+# --- does a phrase fill the asked slot? -------------------------------------------------------
+
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+_NAME_LIST = re.compile(r"[、，,和及与/\s]+")
+_NUMERAL = re.compile(rf"[0-9{_ZH_NUM}]")
+
+
+def looks_like_person(phrase: str) -> bool:
+    """A person's name, or a list of them ("龚正、刘小涛"): what a who-question's answer is.
+
+    jieba's name tags, or 2-3 characters starting with a common surname that jieba does not
+    know as an ordinary word; "座谈会", "应邀出席" and "安徽省委" are not people."""
+    names = [name for name in _NAME_LIST.split(phrase.strip("“”\"'")) if name]
+    if not names:
+        return False
+    for name in names:
+        if _LATIN.fullmatch(name):
+            continue  # a Latin-script name (XQuAD's "Tesla") is taken as written
+        tokens = _pos_tags(name)
+        # Chinese names are two or three characters; jieba tags unknown runs like 应邀出席 nr too.
+        tagged = len(tokens) == 1 and tokens[0].tag in _PERSON_TAGS and 2 <= len(name) <= 3
+        surname = 2 <= len(name) <= 3 and name[0] in _SURNAMES and not _known(name)
+        if not (tagged or surname or any(dot in name for dot in _NAME_DOT)):
+            return False
+    return True
+
+
+def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
+    """Whether `phrase` (found in `sentence`) is the kind of thing `qtype` asks for.
+
+    The extractor offers its best candidate even when none is of the asked kind; a short answer
+    fills the slot only when it is: a person for who, a number for how many (not the 60 of
+    "G60", not the day "21日")."""
+    if qtype is QuestionType.WHO:
+        return looks_like_person(phrase)
+    if qtype is QuestionType.HOW_MANY:
+        at = sentence.find(phrase)
+        inside_name = at > 0 and sentence[at - 1].isascii() and sentence[at - 1].isalpha()
+        a_day = phrase.rstrip().endswith(("日", "号", "月"))  # "21日" dates, it does not count
+        return bool(_NUMERAL.search(phrase)) and not inside_name and not a_day
+    return True

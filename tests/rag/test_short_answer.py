@@ -134,3 +134,14 @@ def test_bundled_report() -> None:
         for question in questions:
             result = answer(question, sentence, None)
             assert result is None or (result.strip() and result in sentence)
+
+
+def test_a_who_answer_must_be_a_person():
+    from rag.answering.short_answer import fills_slot, looks_like_person
+
+    assert looks_like_person("信长星") and looks_like_person("龚正、刘小涛")
+    assert not looks_like_person("领导座谈会") and not looks_like_person("应邀出席")
+    assert not looks_like_person("安徽省委")
+    assert fills_slot("三个", "横跨沪苏浙三个省级行政区域", QuestionType.HOW_MANY)
+    assert not fills_slot("60", "推动G60科创走廊建设", QuestionType.HOW_MANY)  # part of a name
+    assert not fills_slot("21日", "21日上午,举行了成果发布会", QuestionType.HOW_MANY)
