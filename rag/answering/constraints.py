@@ -195,6 +195,11 @@ _PROVINCE_ABBREVIATIONS = {
 _ABBREVIATION_RUN = re.compile("[" + "".join(_PROVINCE_ABBREVIATIONS.values()) + "]{2,}")
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
+# Characters that spell foreign names (埃尔维, 唐娜, 布尔): two of them mark a transliteration.
+_TRANSLITERATION = frozenset(
+    "阿埃艾奥欧乌伊安恩尔斯特克德格布普夫维威瓦娜娃诺洛罗莫姆曼尼纳丹登顿逊森蒂迪利里拉莱雷伦琳玛马麦米蒙默穆"
+    "赫亨汉哈霍休希西谢萨塞索苏沙舍桑巴贝比拜邦鲍博伯波杰吉基加贾凯卡科柯库奎昆肯"
+)
 # jieba tags some common words as names; these are never the entity a question pins down.
 _NOT_ENTITIES = frozenset(
     "中国 国家 中央 全国 地方 地区 城市 省份 省市 国际 世界 本报 会议 报告 报道 座谈会 领导 东西 南北".split()
@@ -307,8 +312,23 @@ def _entities_zh(question: str, roles: list[Constraint], attributes: list[Constr
             continue
         if any(c.surface == word for c in found):
             continue
-        found.append(Constraint(Kind.ENTITY, word, _place_forms(word)))
+        found.append(Constraint(Kind.ENTITY, word, _place_forms(word), strict=_firm_name(word, tag)))
     return found
+
+
+def _firm_name(word: str, tag: str) -> bool:
+    """Whether jieba's name is sure enough to refuse on: a dictionary place or organization
+    (杭州, 国家发展改革委), or a Chinese personal name (刘小涛). Not sure: an "other proper noun"
+    (nz), a common word jieba tags as a name (钱财, 王朝), or a transliteration (埃尔维, a cut of
+    唐娜诺布尔), which the text may write another way."""
+    known = bool(posseg().dt.tokenizer.FREQ.get(word))
+    if sum(char in _TRANSLITERATION for char in word) >= 2:
+        return False
+    if tag in ("ns", "nt"):
+        return True
+    if not tag.startswith("nr") or not 2 <= len(word) <= 3:
+        return False
+    return not known or len(word) == 3
 
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z]*(?:-[A-Za-z]+)*|\S")
@@ -418,7 +438,10 @@ def _entity_in(constraint: Constraint, text: str) -> bool:
 
 
 def met(constraint: Constraint, text: str) -> bool:
-    """Whether `text` satisfies `constraint` (the sentence, or the sentence with its context)."""
+    """Whether `text` satisfies `constraint` (the sentence, or the sentence with its context).
+    Spaces do not count: "第 33 届" meets 第33."""
+    if " " in text:
+        text = text.replace(" ", "")
     if constraint.kind is Kind.ROLE:
         return any(_role_in(form, text) for form in constraint.forms)
     if constraint.kind is Kind.ENTITY:

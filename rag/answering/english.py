@@ -10,8 +10,9 @@ zhang), and the cited sentence is quoted as the report says it.
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Protocol
+
+from rag.answering.short_answer import looks_like_person
 
 # Surnames whose reading differs from the character's common one (曾 zeng, not ceng).
 _SURNAME_READINGS = {
@@ -48,40 +49,26 @@ def name_in_pinyin(name: str) -> str:
     return " ".join(part.capitalize() for part in (family, personal) if part)
 
 
-@cache
-def _person_tags() -> frozenset[str]:
-    return frozenset({"nr", "nrfg", "nrt"})
-
-
-def _is_person(text: str) -> bool:
-    if not 2 <= len(text) <= 4 or not all(_CJK.match(char) for char in text):
-        return False
-    from rag.answering.constraints import posseg
-
-    words = list(posseg().cut(text))
-    return len(words) == 1 and words[0].flag in _person_tags()
-
-
-def gloss(chinese: str, dictionary: Dictionary | None, person: bool = False) -> str | None:
+def gloss(chinese: str, dictionary: Dictionary | None) -> str | None:
     """The English rendering of a short answer, or None when no dictionary or reading gives one.
 
-    person: the question asked who, so a 2-4 character name is read in pinyin even when jieba
-    does not know it as a name."""
+    A phrase that looks like a person's name (`looks_like_person`: 刘小涛, not 高水平 or 苏浙皖)
+    is read in pinyin; anything else is glossed only when the dictionary has the whole phrase."""
     text = chinese.strip().strip("“”\"'《》")
     if not text or not _CJK.search(text):
         return None
     if _ASCII_NUMBER.match(text):
         return None
-    if person and 2 <= len(text) <= 4 and all(_CJK.match(char) for char in text) or _is_person(text):
+    if looks_like_person(text):
         return name_in_pinyin(text)
     if dictionary is None:
         return None
     return dictionary.english(text)
 
 
-def with_gloss(chinese: str, dictionary: Dictionary | None, person: bool = False) -> str:
+def with_gloss(chinese: str, dictionary: Dictionary | None) -> str:
     """ "安徽省 (Anhui Province)", or the Chinese alone when nothing glosses it."""
-    english = gloss(chinese, dictionary, person)
+    english = gloss(chinese, dictionary)
     return f"{chinese} ({english})" if english else chinese
 
 

@@ -105,3 +105,14 @@ def test_absent_lists_what_the_text_never_says():
     constraints = parse("安徽省的省会是哪里？", "zh")
     report = "安徽省委书记梁言顺,安徽省委副书记、省长王清宪出席会议。"
     assert [c.surface for c in absent(constraints, lambda c: met(c, report))] == ["省会"]
+
+
+def test_only_sure_names_are_strict():
+    strictness = {c.surface: c.strict for c in parse("约翰·埃尔维在第 33 届超级碗中为谁效力？", "zh")}
+    assert strictness["埃尔维"] is False  # a transliteration the text may spell otherwise
+    assert {c.surface: c.strict for c in parse("刘小涛说江苏要深入践行什么战略？", "zh")} == {"刘小涛": True, "江苏": True}
+
+
+def test_spaces_do_not_count():
+    (ordinal,) = [c for c in parse("约翰·埃尔维在第 33 届超级碗中为谁效力？", "zh") if c.kind is Kind.ORDINAL]
+    assert met(ordinal, "他在第33届超级碗中") and met(ordinal, "在 第 33 届")

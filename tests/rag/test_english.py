@@ -32,8 +32,11 @@ def test_nothing_is_guessed():
     assert gloss("Anhui", DICTIONARY) is None
 
 
-def test_a_person_asked_about_is_read_in_pinyin():
-    assert with_gloss("刘小涛", None, person=True) == "刘小涛 (Liu Xiaotao)"
+def test_names_are_read_in_pinyin_and_words_that_look_like_names_are_not():
+    assert with_gloss("刘小涛", None) == "刘小涛 (Liu Xiaotao)"
+    assert with_gloss("高水平", None) == "高水平"  # 高 is a surname, 水平 a common word
+    assert with_gloss("苏浙皖", None) == "苏浙皖"  # province abbreviations
+    assert with_gloss("应邀出席", None) == "应邀出席"
 
 
 def test_quote_frames_the_sentence():

@@ -145,3 +145,11 @@ def test_a_who_answer_must_be_a_person():
     assert fills_slot("三个", "横跨沪苏浙三个省级行政区域", QuestionType.HOW_MANY)
     assert not fills_slot("60", "推动G60科创走廊建设", QuestionType.HOW_MANY)  # part of a name
     assert not fills_slot("21日", "21日上午,举行了成果发布会", QuestionType.HOW_MANY)
+
+
+def test_ordinary_words_are_clearly_not_a_person():
+    from rag.answering.short_answer import clearly_not_a_person
+
+    assert clearly_not_a_person("领导座谈会") and clearly_not_a_person("成果发布会")
+    # names, organizations and transliterations may answer a who-question
+    assert not any(clearly_not_a_person(p) for p in ("王浩", "安徽省委", "凯瑟琳温克沃斯", "约什·诺曼"))
