@@ -1,7 +1,7 @@
 """`rag serve`: the HTTP API and the chat page in one uvicorn process.
 
 The page (`ui.app.mount_ui`) is mounted at `/` after the API routes, so they keep matching
-first. The model and index load in the background (see `rag.edges.api.app.Loader`): /healthz answers at
+first. The model and index load in the background (see `rag.edges.api.loader.Loader`): /healthz answers at
 once, /readyz and the URLs printed here say when questions can be asked.
 """
 

@@ -6,7 +6,8 @@ import openai
 import pytest
 from api_helpers import ZH_QUESTION, api_settings, live_server
 
-from rag.edges.api.app import MODEL_ID, create_app
+from rag.edges.api.app import create_app
+from rag.edges.api.schemas import MODEL_ID
 from rag.engine import Engine
 
 

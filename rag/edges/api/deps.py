@@ -1,0 +1,72 @@
+"""What a route needs, as FastAPI dependencies: the services on `app.state`, once the engine is
+ready and the client within its rate limit (`Ready`), plus the API key for writes (`Writer`)."""
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rag.config import Settings
+from rag.edges.api.admission import WorkPool
+from rag.edges.api.errors import Unauthorized, WritesDisabled
+from rag.edges.api.limits import RateLimiter
+from rag.edges.api.loader import Loader
+from rag.engine import Engine
+from rag.records import Answer
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request needs, on `app.state.services`."""
+
+    engine: Engine
+    settings: Settings
+    loader: Loader
+    pool: WorkPool
+    limiter: RateLimiter
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def ready_services(request: Request) -> Services:
+    """The services, once the engine can answer, for a client within its rate limit."""
+    found = services(request)
+    found.limiter.check(request.client.host if request.client else "unknown")
+    found.loader.require_ready()
+    return found
+
+
+bearer = HTTPBearer(auto_error=False, description="RAG_API_KEY, for the write endpoints")
+
+
+def writer_services(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Services:
+    """The services, for a caller holding RAG_API_KEY (writes are off when none is set)."""
+    found = services(request)
+    key = found.settings.api_key
+    if not key:
+        raise WritesDisabled(
+            "write endpoints are disabled: set RAG_API_KEY on the server to enable them, "
+            "then send `Authorization: Bearer <key>`"
+        )
+    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), key.encode()):
+        raise Unauthorized(
+            "missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return ready_services(request)
+
+
+Ready = Annotated[Services, Depends(ready_services)]
+Writer = Annotated[Services, Depends(writer_services)]
+
+
+def note_answerer(request: Request, answer: Answer) -> None:
+    """For the access log line of this request."""
+    request.state.answerer = answer.answerer
+

@@ -1,0 +1,79 @@
+"""GET /documents (list), POST /documents (upload) and DELETE /documents/{doc_id}; writes need
+RAG_API_KEY."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, UploadFile
+from fastapi import Path as PathParam
+
+from ingest.errors import BadInput, UnsupportedFile
+from ingest.loading import SUPPORTED_SUFFIXES, load_bytes
+from rag.config import Settings
+from rag.edges.api.deps import Ready, Writer
+from rag.edges.api.errors import READ_ERRORS, WRITE_ERRORS, TooLarge
+from rag.edges.api.schemas import DocumentsOut, RemovedOut, UploadOut
+from rag.engine import Engine
+
+
+def _add_upload(engine: Engine, name: str, data: bytes) -> tuple[str, str, dict[str, Any]]:
+    text = load_bytes(name, data, path=f"upload://{name}").text
+    report = engine.add_document(name, text)
+    for status, ids in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+    ):
+        if ids:
+            return ids[0], status, report.as_dict()
+    raise RuntimeError(f"ingest report names no document for {name}")  # the engine broke its contract
+
+
+def router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["documents"])
+    upload_limit = settings.max_upload_bytes
+
+    @router.get(
+        "/documents", response_model=DocumentsOut, responses=READ_ERRORS, summary="The indexed documents"
+    )
+    async def documents(svc: Ready) -> dict[str, Any]:
+        return {"documents": await svc.pool.run(svc.engine.documents)}
+
+    @router.post(
+        "/documents",
+        response_model=UploadOut,
+        status_code=201,
+        responses=WRITE_ERRORS,
+        summary=f"Add or replace a document ({' '.join(SUPPORTED_SUFFIXES)}); needs RAG_API_KEY",
+    )
+    async def upload(file: UploadFile, svc: Writer) -> dict[str, Any]:
+        name = Path(file.filename or "").name
+        if not name:
+            raise BadInput("the upload has no file name: send it as multipart form field `file` with a name")
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise UnsupportedFile(
+                f"cannot ingest {name}: unsupported file type. Supported: {', '.join(SUPPORTED_SUFFIXES)}"
+            )
+        if file.size is not None and file.size > upload_limit:
+            raise TooLarge(
+                f"{name} has {file.size} bytes, over the upload limit of {upload_limit} (RAG_MAX_UPLOAD_BYTES)"
+            )
+        data = await file.read()
+        # No timeout for writes: one that timed out here would still finish, which would confuse.
+        doc_id, status, report = await svc.pool.run(_add_upload, svc.engine, name, data, timeout=False)
+        return {"doc_id": doc_id, "source": name, "status": status, "report": report}
+
+    @router.delete(
+        "/documents/{doc_id}",
+        response_model=RemovedOut,
+        responses=WRITE_ERRORS,
+        summary="Remove a document; needs RAG_API_KEY",
+    )
+    async def remove(
+        doc_id: Annotated[str, PathParam(min_length=1, max_length=200)], svc: Writer
+    ) -> dict[str, Any]:
+        report = await svc.pool.run(svc.engine.remove_document, doc_id, timeout=False)
+        return {"removed": doc_id, "report": report.as_dict()}
+
+    return router
+

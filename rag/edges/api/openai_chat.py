@@ -1,0 +1,188 @@
+"""The OpenAI-compatible API: GET /v1/models and POST /v1/chat/completions (stream or not).
+
+Any OpenAI client or chat UI can talk to the report; citations come in the message text and,
+as an extension, in a `citations` field.
+"""
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.sse import format_sse_event
+from pydantic import ValidationError
+
+from ingest.errors import BadInput, RagError
+from rag.answering.conversation import Turn
+from rag.config import Settings
+from rag.edges.api.deps import Ready, note_answerer
+from rag.edges.api.errors import READ_ERRORS, error_body, error_type
+from rag.edges.api.schemas import (
+    CHAT_EXAMPLES,
+    MAX_HISTORY_TURNS,
+    MODEL_ID,
+    AskRequest,
+    ChatCompletionOut,
+    ChatMessage,
+    ChatRequest,
+    ModelsOut,
+    ask_request,
+)
+from rag.edges.api.sse import sse, sse_response
+from rag.engine import Engine
+from rag.records import Answer
+
+log = logging.getLogger("rag.api")
+
+SOURCES_HEADING = {"zh": "来源：", "en": "Sources:"}
+
+
+def chat_content(answer: Answer) -> str:
+    """The assistant message: the answer, then its numbered sources."""
+    return answer.answer + sources_text(answer)
+
+
+def sources_text(answer: Answer) -> str:
+    """ "\n\n来源：\n[1] report.txt: the cited sentence" (nothing when nothing is cited)."""
+    if not answer.citations:
+        return ""
+    lines = [f"[{c.n}] {c.source}: {c.sentence}" for c in answer.citations]
+    return f"\n\n{SOURCES_HEADING.get(answer.language, 'Sources:')}\n" + "\n".join(lines)
+
+
+def conversation(messages: Sequence[ChatMessage], request: type[AskRequest]) -> tuple[str, list[Turn]]:
+    """The question (the last user message, validated as POST /ask validates its question) and
+    the earlier user/assistant pairs as turns."""
+    *earlier, last = messages
+    if last.role != "user":
+        raise BadInput(
+            f"the last message must come from the user (got role {last.role!r}): it is the question"
+        )
+    try:
+        question = request.model_validate({"question": last.text()}).question
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        raise BadInput(f"the last user message holds the question: {problems}") from None
+    turns: list[Turn] = []
+    pending: str | None = None
+    for message in earlier:
+        if message.role == "user":
+            pending = message.text()
+        elif message.role == "assistant" and pending is not None:
+            turns.append(Turn(pending, message.text()))
+            pending = None
+    return question, turns[-MAX_HISTORY_TURNS:]
+
+
+def router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["OpenAI-compatible"], responses=READ_ERRORS)
+    ask = ask_request(settings.max_question_chars)
+
+    @router.get("/v1/models", response_model=ModelsOut, summary="The one model: the report")
+    async def models() -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": MODEL_ID}],
+        }
+
+    @router.post(
+        "/v1/chat/completions",
+        response_model=ChatCompletionOut,
+        summary="Chat completions (stream or not) answered from the report, with citations",
+        responses={
+            200: {
+                "content": {"text/event-stream": {"example": 'data: {"object": "chat.completion.chunk"}\n\n'}}
+            }
+        },
+    )
+    async def chat_completions(
+        body: Annotated[ChatRequest, Body(openapi_examples=CHAT_EXAMPLES)], svc: Ready, request: Request
+    ) -> Any:
+        question, turns = conversation(body.messages, ask)
+        engine = svc.engine
+        top_k = body.top_k or engine.settings.top_k
+        completion_id = f"chatcmpl-{request.state.request_id}"
+        created = int(time.time())
+        if body.stream:
+            events = svc.pool.stream(
+                lambda: _with_usage(engine, question, engine.answerer.stream(question, turns, top_k))
+            )
+            return sse_response(_chat_chunks(events, completion_id, created, request))
+        answer, usage = await svc.pool.run(_answer_with_usage, engine, question, turns, top_k)
+        note_answerer(request, answer)
+        citations = [c.as_dict() for c in answer.citations]
+        return {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": chat_content(answer)},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": usage,
+            "citations": citations,
+        }
+
+    return router
+
+
+def _usage(engine: Engine, question: str, answer: Answer) -> dict[str, int]:
+    prompt, completion = engine.count_tokens(question), engine.count_tokens(chat_content(answer))
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _answer_with_usage(
+    engine: Engine, question: str, turns: list[Turn], top_k: int
+) -> tuple[Answer, dict[str, int]]:
+    answer = engine.answer(question, turns, top_k)
+    return answer, _usage(engine, question, answer)
+
+
+def _with_usage(
+    engine: Engine, question: str, events: Iterator[tuple[str, Any]]
+) -> Iterator[tuple[str, Any]]:
+    """The answer's events, then ("usage", {...}), counted on the worker thread."""
+    for kind, value in events:
+        yield kind, value
+        if kind == "done":
+            yield "usage", _usage(engine, question, value)
+
+
+async def _chat_chunks(
+    events: AsyncIterator[tuple[str, Any]], completion_id: str, created: int, request: Request
+) -> AsyncIterator[bytes]:
+    """OpenAI `chat.completion.chunk`s: role (+ citations), content deltas, the sources, stop, [DONE]."""
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        data = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
+        return sse(None, {**data, "choices": [choice], **extra})
+
+    answer: Answer | None = None
+    try:
+        async for kind, value in events:
+            if kind == "citations":
+                yield chunk({"role": "assistant", "content": ""}, citations=value)
+            elif kind == "delta":
+                yield chunk({"content": value})
+            elif kind == "done":
+                answer = value
+                note_answerer(request, value)
+                if value.citations:
+                    yield chunk({"content": sources_text(value)})
+            elif kind == "usage" and answer is not None:
+                citations = [c.as_dict() for c in answer.citations]
+                yield chunk({}, "stop", usage=value, citations=citations)
+    except RagError as exc:
+        # the OpenAI client raises APIError for a data chunk holding "error"
+        yield sse(None, error_body(error_type(exc), str(exc)))
+    except Exception:
+        log.exception("chat stream failed")
+        yield sse(None, error_body("internal_error", "internal error; see the server log"))
+    yield format_sse_event(data_str="[DONE]")
+
