@@ -138,6 +138,10 @@ class AnswerOut(BaseModel):
     answer: str = Field(description="the answer with [n] citation markers, or a refusal")
     short_answer: str | None = Field(description="the answer phrase alone, when one was found")
     found: bool = Field(description="false when the report does not answer the question")
+    partial: bool = Field(
+        description="a refusal that cites what the report does say about the subject (found stays false)"
+    )
+    missing: list[str] = Field(description="what the question asked that the report does not say")
     citations: list[CitationOut]
     related: list[HitOut] = Field(description="passages to look at when nothing was found")
     language: Literal["zh", "en"]
