@@ -64,6 +64,8 @@ a.rr-source-link { color: var(--color-accent) !important; text-decoration: none;
   overflow-wrap: anywhere; }
 .rr-notice, .rr-hint { font-size: .85em; color: var(--body-text-color-subdued); }
 .rr-refusal { font-weight: 600; }
+.rr-partial-badge { display: inline-block; font-size: 0.85em; background: #fff3bf; color: #5c3c00;
+                    border-radius: var(--radius-md); padding: 0 0.5em; margin: 0 0 0.3em; }
 .rr-error p { color: #c92a2a; }
 .rr-cursor { animation: rr-blink 1s steps(2) infinite; }
 @keyframes rr-blink { 50% { opacity: 0; } }

@@ -25,6 +25,8 @@ HINT_NOT_FOUND = {
     "zh": "报告中最接近的段落列在“来源”中，仅供参考，并非答案。",
     "en": "The closest passages in the report are listed under Sources as related, not as an answer.",
 }
+PARTIAL_BADGE = "部分证据 / Partial evidence"
+PARTIAL_BANNER = "报告提到了相关内容，但没有回答这个问题 / The report mentions this but does not answer the question:"
 SOURCES_EMPTY = (
     '<div class="rr-sources-empty"><p><b>来源 / Sources</b></p>'
     "<p>每个回答引用的段落会显示在这里，引用的句子会高亮。</p>"
@@ -85,6 +87,14 @@ def pending_html() -> str:
 
 def answer_html(answer: Answer, turn: int, titles: Mapping[str, str] | None = None) -> str:
     """The final assistant message for `answer` (turn `turn` of the conversation)."""
+    if not answer.found and answer.partial:
+        # The report mentions the subject but not what was asked: the explanation, with its
+        # citation clickable like an answer's, marked as partial evidence.
+        body = answer_text_html(answer.answer, turn, [c.n for c in answer.citations], None)
+        return (
+            '<div class="rr-answer rr-not-found rr-partial">'
+            f'<p class="rr-partial-badge">{escape(PARTIAL_BADGE)}</p>{body}{_notice(answer.notice)}</div>'
+        )
     if not answer.found:
         hint = HINT_NOT_FOUND.get(answer.language, HINT_NOT_FOUND["en"])
         hint_html = f'<p class="rr-hint">{escape(hint)}</p>' if answer.related else ""
@@ -134,6 +144,9 @@ def _turn_sources(
     if answer.found:
         cards = "".join(citation_card(c, turn, titles) for c in answer.citations)
         state = ""
+    elif answer.partial:
+        cards = "".join(citation_card(c, turn, titles) for c in answer.citations)
+        state = f'<p class="rr-not-found-banner">{escape(PARTIAL_BANNER)}</p>'
     else:
         cards = "".join(related_card(h, turn, titles) for h in answer.related)
         state = (

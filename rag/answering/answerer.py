@@ -64,6 +64,7 @@ VERIFY_DEPTH = 12  # candidate sentences checked against the question's constrai
 # Only who-questions: a how-many candidate "with a number" too often has it inside a name
 # (千行百业, 五个中心), which moved answers to worse sentences on the dev split.
 SLOT_CHECKED = frozenset({QuestionType.WHO})
+SLOT_DEPTH = 5
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 MIN_SENTENCE_CHARS = 4
 
@@ -270,9 +271,13 @@ class Answerer:
         ]
         bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
         if qtype in SLOT_CHECKED:
-            # A who-question is answered by a name: a candidate with no person in it is not
-            # the answer, however close its words ("领导座谈会" for "who leads...").
-            ranked = [filled for item in ranked[:VERIFY_DEPTH] if (filled := self._filled(item, focus, qtype, language))]
+            # A who-question is answered by a name: among the close candidates, one holding a
+            # person goes before one that does not ("领导座谈会" for "who leads..."). The others
+            # stay: the extractor misses names often enough (XQuAD's transliterations) that
+            # dropping them lost more answers than it saved.
+            head = ranked[:SLOT_DEPTH]
+            filled = [self._filled(item, focus, qtype, language) for item in head]
+            ranked = [f for f in filled if f] + [item for item, f in zip(head, filled, strict=True) if not f] + ranked[SLOT_DEPTH:]
         if not bound and not missing:
             return Verification(ranked, (), None)
         verified: list[ScoredSentence] = []

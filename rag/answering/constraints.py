@@ -58,6 +58,8 @@ class Check:
 class Translator(Protocol):
     def lookup(self, phrase: str, limit: int = 4) -> list[str]: ...
 
+    def english(self, chinese: str) -> str | None: ...
+
 
 # Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
 _ZH_ROLES = (
@@ -195,6 +197,14 @@ _PROVINCE_ABBREVIATIONS = {
 _ABBREVIATION_RUN = re.compile("[" + "".join(_PROVINCE_ABBREVIATIONS.values()) + "]{2,}")
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
+# Common surnames: a personal name jieba found on its own starts with one.
+_SURNAME_CHARS = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+    "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温"
+    "康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂"
+    "成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
+    "宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝信"
+)
 # Characters that spell foreign names (埃尔维, 唐娜, 布尔): two of them mark a transliteration.
 _TRANSLITERATION = frozenset(
     "阿埃艾奥欧乌伊安恩尔斯特克德格布普夫维威瓦娜娃诺洛罗莫姆曼尼纳丹登顿逊森蒂迪利里拉莱雷伦琳玛马麦米蒙默穆"
@@ -301,7 +311,9 @@ def _place_forms(word: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def _entities_zh(question: str, roles: list[Constraint], attributes: list[Constraint]) -> list[Constraint]:
+def _entities_zh(
+    question: str, roles: list[Constraint], attributes: list[Constraint], translator: Translator | None
+) -> list[Constraint]:
     taken = {c.surface for c in roles} | {c.surface for c in attributes}
     found: list[Constraint] = []
     for pair in posseg().cut(question):
@@ -312,22 +324,24 @@ def _entities_zh(question: str, roles: list[Constraint], attributes: list[Constr
             continue
         if any(c.surface == word for c in found):
             continue
-        found.append(Constraint(Kind.ENTITY, word, _place_forms(word), strict=_firm_name(word, tag)))
+        found.append(Constraint(Kind.ENTITY, word, _place_forms(word), strict=_firm_name(word, tag, translator)))
     return found
 
 
-def _firm_name(word: str, tag: str) -> bool:
-    """Whether jieba's name is sure enough to refuse on: a dictionary place or organization
-    (杭州, 国家发展改革委), or a Chinese personal name (刘小涛). Not sure: an "other proper noun"
-    (nz), a common word jieba tags as a name (钱财, 王朝), or a transliteration (埃尔维, a cut of
-    唐娜诺布尔), which the text may write another way."""
-    known = bool(posseg().dt.tokenizer.FREQ.get(word))
+def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
+    """Whether jieba's name is sure enough to refuse on: a place or organization that
+    CC-CEDICT glosses as a proper noun (杭州 -> "Hangzhou", not 高山 -> "high mountain"), or a
+    Chinese personal name (a common surname and two or three characters: 刘小涛). Not sure: an
+    "other proper noun" (nz), a fragment jieba's HMM cut out (了旭烈, 雨林中), a common word it
+    tags as a name (钱财, 友谊) or a transliteration (埃尔维), which the text may write otherwise."""
     if sum(char in _TRANSLITERATION for char in word) >= 2:
         return False
     if tag in ("ns", "nt"):
-        return True
-    if not tag.startswith("nr") or not 2 <= len(word) <= 3:
+        english = translator.english(word) if translator is not None else None
+        return bool(english and english[:1].isupper())
+    if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in _SURNAME_CHARS:
         return False
+    known = bool(posseg().dt.tokenizer.FREQ.get(word))
     return not known or len(word) == 3
 
 
@@ -385,20 +399,34 @@ def _pinyin_syllables() -> frozenset[str]:
     return frozenset(s for s in syllables if s.isalpha())
 
 
-def _splits_into_syllables(word: str) -> bool:
+def _syllable_count(word: str) -> int | None:
+    """The fewest pinyin syllables of two or more letters that spell `word`, or None."""
     syllables = _pinyin_syllables()
-    ok = [True] + [False] * len(word)
+    best: list[int | None] = [0] + [None] * len(word)
     for end in range(1, len(word) + 1):
-        ok[end] = any(ok[start] and word[start:end] in syllables for start in range(max(0, end - 6), end))
-    return ok[len(word)]
+        for start in range(max(0, end - 6), end - 1):
+            previous = best[start]
+            if previous is not None and word[start:end] in syllables:
+                if best[end] is None or previous + 1 < best[end]:  # type: ignore[operator]
+                    best[end] = previous + 1
+    return best[len(word)]
+
+
+# Spellings that only pinyin has among the names an English question carries.
+_PINYIN_MARK = re.compile(r"zh|ch|sh|x|q|iao|ian|iang|ang|ong|ui|uo|ai|ei|ao|ou")
 
 
 def _looks_like_pinyin(phrase: str) -> bool:
-    """ "Liu Xiaotao", "Hangzhou": every word spells pinyin syllables (a Chinese name or place)."""
+    """ "Liu Xiaotao", "Hangzhou": a Chinese name or place in pinyin, which the report would
+    write in characters. Every word spells at most two pinyin syllables, and a lone word must
+    look like pinyin ("Anhui", not "Lane" or "Polonia")."""
     words = re.findall(r"[A-Za-z]+", phrase)
     if not words or sum(map(len, words)) < 4 or any(len(word) > 1 and word.isupper() for word in words):
         return False  # "AI", "NDRC": acronyms, not names
-    return all(_splits_into_syllables(word.lower()) for word in words)
+    counts = [_syllable_count(word.lower()) for word in words]
+    if any(count is None or count > 2 for count in counts):
+        return False
+    return len(words) >= 2 or bool(_PINYIN_MARK.search(words[0].lower()))
 
 
 def parse(question: str, language: str, translator: Translator | None = None) -> tuple[Constraint, ...]:
@@ -406,7 +434,7 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
     if language == "zh":
         roles = _roles_zh(question)
         attributes = _attributes_zh(question)
-        entities = _entities_zh(question, roles, attributes)
+        entities = _entities_zh(question, roles, attributes, translator)
         ordinals = _ordinals_zh(question)
     else:
         roles = _roles_en(question)
@@ -414,8 +442,10 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
         entities = _entities_en(question, translator)
         ordinals = _ordinals_en(question)
         # Chinese written inside an English question ("Where is 方厅水院?") is checked as is.
-        cjk = re.findall(r"[\u3400-\u9fff]{2,}", question)
-        entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
+        # Only in a mostly English question: "V＆A服装收藏品大约有多少件" is Chinese with a Latin name.
+        cjk = re.findall(r"[\u3400-\u9fff]{2,8}", question)
+        if sum(map(len, cjk)) * 3 < len(question):
+            entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
     return tuple(entities + roles + _years(question) + ordinals + attributes)
 
 

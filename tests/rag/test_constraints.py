@@ -110,7 +110,16 @@ def test_absent_lists_what_the_text_never_says():
 def test_only_sure_names_are_strict():
     strictness = {c.surface: c.strict for c in parse("约翰·埃尔维在第 33 届超级碗中为谁效力？", "zh")}
     assert strictness["埃尔维"] is False  # a transliteration the text may spell otherwise
-    assert {c.surface: c.strict for c in parse("刘小涛说江苏要深入践行什么战略？", "zh")} == {"刘小涛": True, "江苏": True}
+    dictionary = Glossary.from_lines(
+        ["江蘇 江苏 [Jiang1 su1] /Jiangsu province/", "高山 高山 [gao1 shan1] /high mountain/"]
+    )
+    # a proper noun in the dictionary and a Chinese personal name are sure; a common noun is not
+    assert {c.surface: c.strict for c in parse("刘小涛说江苏要深入践行什么战略？", "zh", dictionary)} == {
+        "刘小涛": True,
+        "江苏": True,
+    }
+    high = [c for c in parse("高山冰川开始发生什么变化？", "zh", dictionary) if c.surface == "高山"]
+    assert all(not c.strict for c in high)
 
 
 def test_spaces_do_not_count():

@@ -121,3 +121,20 @@ def test_documents_and_header() -> None:
     assert "Eval report" not in render.header_html(render.status_html(True, ""), None)
     header = render.header_html(render.status_html(False, "loading <model>"), "/eval-report")
     assert 'href="/eval-report"' in header and "loading &lt;model&gt;" in header
+
+
+def test_a_partial_refusal_is_marked_and_cites_what_the_report_says() -> None:
+    partial = answer(
+        question="2027年度座谈会在安徽省的哪座城市召开？",
+        answer=f"报告提到了安徽省[1]，但没有说明城市。\n\n{SENTENCE} [1]",
+        short_answer=None,
+        found=False,
+        partial=True,
+        missing=("城市",),
+    )
+    message = render.answer_html(partial, turn=0)
+    assert "rr-partial" in message and render.PARTIAL_BADGE in message
+    assert 'href="#rr-src-0-1"' in message  # the citation is a link, as in an answer
+    panel = render.sources_html([(partial.question, partial)])
+    assert render.PARTIAL_BANNER in panel and "<mark" in panel  # the cited sentence, marked
+    assert "Not in the report." not in panel
