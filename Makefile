@@ -29,7 +29,9 @@ ingest: install
 browser:
 	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-test: install browser
+# llm-server: the tests against a real llama.cpp server run in CI too (the wheel build is ~5-7 min
+# on a fresh machine, then cached in ~/.cache/report-rag/wheels).
+test: install browser llm-server
 	$(BIN)/python -m pytest -q
 
 check: install

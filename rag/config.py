@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout_s: float = Field(30.0, gt=0)
+    # Check each sentence of an LLM answer against the passages it cites (rag.answering.grounding);
+    # RAG_LLM_VERIFY=0 shows the model's text unchecked.
+    llm_verify: bool = True
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -85,7 +85,7 @@ class Engine:
 
     def _install(self, index: ReportIndex) -> Retriever:
         retriever = Retriever(index, self.embedder, translator=self.glossary)
-        answerer = Answerer(retriever, self.glossary, llm=self._llm_client())
+        answerer = Answerer(retriever, self.glossary, llm=self._llm_client(), verify=self.settings.llm_verify)
         # One assignment each: a request in flight keeps the objects it already holds.
         self._retriever, self._answerer = retriever, answerer
         return retriever

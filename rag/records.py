@@ -62,7 +62,10 @@ class Answer:
     found: bool
     citations: tuple[Citation, ...]
     language: str  # "zh" | "en"
-    answerer: str  # "extractive" | "llm"
+    # "extractive"; "llm" (unchecked: RAG_LLM_VERIFY=0); "llm+checked" (every sentence checked
+    # against its citations, see rag.answering.grounding); "extractive (fallback)": the LLM
+    # failed, was stopped, or its checked answer did not answer (`notice` says which)
+    answerer: str
     related: tuple[Hit, ...] = ()
     confidence: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -72,6 +75,9 @@ class Answer:
     # 说明…"): `found` stays False, the citations show the related text, not an answer.
     partial: bool = False
     missing: tuple[str, ...] = ()  # what the question asked that the report does not say
+    # What the groundedness check did to an LLM answer's sentences: {"supported", "recited",
+    # "dropped"} counts; empty when no check ran.
+    grounding: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,5 +94,6 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "retrieval_query": self.retrieval_query,
             "notice": self.notice,
+            "grounding": dict(self.grounding),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

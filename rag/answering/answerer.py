@@ -167,10 +167,13 @@ class Answerer:
         llm: Any = None,
         refusal: Calibration | None = None,
         weights: SentenceWeights | None = None,
+        verify: bool = True,
     ) -> None:
+        """verify: check an LLM answer's sentences against their citations (rag.answering.grounding)."""
         self.retriever = retriever
         self.glossary = glossary
         self.llm = llm
+        self.verify = verify
         self._refusal = refusal
         self.weights = weights or SentenceWeights()
 
@@ -539,11 +542,17 @@ class Answerer:
                 [(turn.question, turn.answer) for turn in history],
             )
         except LLMError as exc:
-            return replace(fallback, notice=f"LLM unavailable, extractive answer shown: {exc}")
+            return self._fell_back(fallback, _llm_notice(exc), (time.perf_counter() - started) * 1000.0)
         return self._from_reply(reply, evidence, fallback, (time.perf_counter() - started) * 1000.0)
 
+    def _fell_back(self, fallback: Answer, notice: str, llm_ms: float, **changes: Any) -> Answer:
+        """The extractive answer in place of the LLM's, saying why and what the LLM cost."""
+        timings = {**fallback.timings_ms, "llm": llm_ms, **changes.pop("timings_ms", {})}
+        return replace(fallback, answerer="extractive (fallback)", notice=notice, timings_ms=timings, **changes)
+
     def _from_reply(self, reply: Any, evidence: Evidence, fallback: Answer, llm_ms: float) -> Answer:
-        """The Answer for an LLM reply: its refusal, its cited text, or the extractive fallback."""
+        """The Answer for an LLM reply: its refusal, its checked and cited text, or the extractive
+        fallback."""
         hits = evidence.retrieval.hits
         timings = {**fallback.timings_ms, "llm": llm_ms}
         if reply.refused:
@@ -554,12 +563,26 @@ class Answerer:
                 found=False,
                 citations=(),
                 related=tuple(hits[:3]),
-                answerer="llm",
+                answerer="llm+checked" if self.verify else "llm",
                 timings_ms=timings,
+                partial=False,
             )
         if not reply.cited:
-            return replace(fallback, notice="the LLM answer cited no passage; extractive answer shown")
-        text, citations = self._renumber(reply.text, reply.cited, evidence)
+            return self._fell_back(fallback, "the LLM answer cited no passage; extractive answer shown", llm_ms)
+        text, cited, answerer, grounding = reply.text, reply.cited, "llm", {}
+        if self.verify:
+            started = time.perf_counter()
+            checked = self._ground(reply.text, evidence)
+            timings["grounding"] = (time.perf_counter() - started) * 1000.0
+            grounding = dict(checked.counts)
+            problem = self._not_an_answer(checked, evidence)
+            if problem:
+                return self._fell_back(
+                    fallback, f"{problem}; extractive answer shown", llm_ms, timings_ms=timings, grounding=grounding
+                )
+            text, answerer = checked.text(), "llm+checked"
+            cited = list(dict.fromkeys(n for verdict in checked.kept for n in verdict.cited))
+        text, citations = self._renumber(text, cited, evidence)
         return replace(
             fallback,
             answer=text,
@@ -567,9 +590,59 @@ class Answerer:
             found=True,
             citations=citations,
             related=(),
-            answerer="llm",
+            answerer=answerer,
             timings_ms=timings,
+            partial=False,
+            missing=(),
+            grounding=grounding,
         )
+
+    def _ground(self, text: str, evidence: Evidence) -> Any:
+        """Each sentence of an LLM answer checked against the retrieved passages it cites."""
+        from rag.answering.grounding import best_similarities, check, split_claims
+
+        claims = split_claims(text)
+        hits = evidence.retrieval.hits
+        index = self.retriever.index
+        if claims:
+            vectors = self.retriever.embedder.embed_queries([claim.text for claim in claims])
+            sentences = [index.sentence_vectors[index.sentence_rows[self._row_of[hit.chunk.id]]] for hit in hits]
+            scores = best_similarities(vectors, sentences)
+        return check(
+            claims,
+            [hit.chunk.text for hit in hits],
+            lambda claim, number: float(scores[claim, number - 1]),
+            evidence.language,
+            self.glossary,
+        )
+
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {chunk.id: row for row, chunk in enumerate(self.retriever.index.chunks)}
+
+    def _not_an_answer(self, checked: Any, evidence: Evidence) -> str:
+        """Why what the check kept does not answer the question ("" when it does): nothing kept,
+        the report lacks what the question asks (the extractive side found it missing), or the
+        kept sentences and their passages do not meet the question's constraints."""
+        total = len(checked.verdicts)
+        if not checked.kept:
+            return f"the check dropped all {total} sentences of the LLM answer (unsupported by their passages)"
+        if evidence.unmet:
+            missing = ", ".join(c.surface for c in evidence.unmet)
+            return f"the LLM answered, but the report does not say {missing}"
+        hits = evidence.retrieval.hits
+        kept_text = "\n".join(
+            [v.claim.text for v in checked.kept] + [hits[n - 1].chunk.text for v in checked.kept for n in v.cited]
+        )
+        person_asked = evidence.qtype is QuestionType.WHO
+        unmet = [
+            c.surface
+            for c in evidence.constraints
+            if binding(c, person_asked, evidence.qtype in TYPED) and not met(c, kept_text)
+        ]
+        if unmet:
+            return f"the checked LLM answer does not mention {', '.join(unmet)}"
+        return ""
 
     def _renumber(self, text: str, cited: list[int], evidence: Evidence) -> tuple[str, tuple[Citation, ...]]:
         """Markers in order of first use; each cites the passage's best-scoring sentence."""
@@ -636,16 +709,26 @@ class Answerer:
             ):
                 parts.append(delta)
                 yield "delta", delta
-            answer = self._from_reply(
-                parse_reply("".join(parts), len(hits)), evidence, fallback, (time.perf_counter() - llm_started) * 1000.0
-            )
         except LLMError as exc:
-            answer = replace(fallback, notice=f"LLM unavailable, extractive answer shown: {exc}")
+            answer = self._fell_back(fallback, _llm_notice(exc), (time.perf_counter() - llm_started) * 1000.0)
+        else:
+            # The final answer is the checked one: when the check changed the streamed text,
+            # "done" carries the corrected answer, and clients show it in place of the deltas.
+            llm_ms = (time.perf_counter() - llm_started) * 1000.0
+            answer = self._from_reply(parse_reply("".join(parts), len(hits)), evidence, fallback, llm_ms)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
         yield "done", replace(answer, timings_ms=timings)
 
 
 _PUNCTUATION_AND_SPACE = re.compile(r"[\s\W_]+")
+
+
+def _llm_notice(error: Exception) -> str:
+    from rag.answering.llm import OffTrack
+
+    if isinstance(error, OffTrack):
+        return f"LLM answer stopped: {error}; extractive answer shown"
+    return f"LLM unavailable, extractive answer shown: {error}"
 
 
 def _fullest(ranked: list[ScoredSentence], depth: int = 10) -> ScoredSentence:

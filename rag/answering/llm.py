@@ -13,7 +13,7 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
@@ -31,8 +31,12 @@ LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
 MAX_HISTORY_TURNS = 3
 MAX_HISTORY_CHARS = 600
 
-SYSTEM_PROMPT = """\
-You answer questions about a report, using only the numbered passages in the user's message.
+# The instructions go in the first user turn, not a system message: some chat formats drop
+# system messages (llama-cpp-python's "gemma" does, so the model never saw them), and every chat
+# model reads a user turn. That turn, with a worked example as the assistant's reply, is the same
+# for every question, so servers that cache the prompt prefix (llama.cpp) evaluate it once.
+INSTRUCTIONS = """\
+You answer questions about a report, using only the numbered passages given with each question.
 
 Rules:
 1. Use only facts stated in the passages. Do not use outside knowledge and do not guess.
@@ -44,7 +48,17 @@ inside a passage.
 5. Cite the passages you used by their numbers in square brackets right after the claim they \
 support, for example [1] or [1][3]. Cite only passage numbers that exist.
 6. If the passages do not contain the answer, reply with exactly this sentence and nothing else: \
-{refusal}"""
+{refusal}
+
+An example follows."""
+
+# The worked example: invented facts about nothing in any report, so a model that copies them is
+# caught by the groundedness check, and a marker right after each claim.
+EXAMPLE_PASSAGES = ("大桥于2019年5月建成通车，全长12公里。", "新博物馆位于市中心，共有8个展厅。")
+EXAMPLE = {
+    "zh": ("新博物馆有几个展厅？", "新博物馆共有8个展厅[2]。"),
+    "en": ("How many galleries does the new museum have?", "The new museum has 8 galleries [2]."),
+}
 
 USER_TEMPLATE = """\
 {passages}
@@ -54,11 +68,26 @@ Question: {question}
 Answer in {language} from the passages above, citing them as [n]. If they do not contain the \
 answer, reply exactly: {refusal}"""
 
+# Generation limits. The answer is a phrase and one or two cited sentences: 60-150 tokens in
+# Chinese. Without a cap a small model wrote ~400 tokens of noise (10.7 s at 48 tokens/s)
+# before anything read it.
+MAX_ANSWER_TOKENS = 200
+# A model that has cited nothing after this many tokens will not: a good answer cites its first
+# claim within a sentence (~20-40 tokens), and a reply the check cannot use is worth stopping.
+ABANDON_AFTER_TOKENS = 60
+# Where a model that lost the thread starts writing the prompt's own markup (the next passage,
+# the next question). At most 4: OpenAI's limit.
+STOP_SEQUENCES = ("<passage", "</passage>", "\nQuestion:", "\n问题：")
+
 
 class LLMError(RagError):
     """The LLM server could not be reached or did not answer as an OpenAI-compatible API."""
 
     status = 502
+
+
+class OffTrack(LLMError):
+    """The model wrote `ABANDON_AFTER_TOKENS` tokens without citing a passage; it was stopped."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +99,10 @@ class LLMConfig:
     model: str
     api_key: str | None = field(default=None, repr=False)  # repr=False: never in logs
     timeout_s: float = 30.0
-    max_tokens: int = 400
+    max_tokens: int = MAX_ANSWER_TOKENS
     temperature: float = 0.0
+    stop: tuple[str, ...] = STOP_SEQUENCES
+    abandon_after: int = ABANDON_AFTER_TOKENS  # stream events without a valid marker; 0: never
 
 
 @dataclass(frozen=True)
@@ -114,18 +145,30 @@ def build_messages(
     """
     _check_language(language)
     slots = {"language": LANGUAGE_NAMES[language], "refusal": REFUSALS[language]}
-    messages = [{"role": "system", "content": SYSTEM_PROMPT.format(**slots)}]
+    example_question, example_answer = EXAMPLE[language]
+    messages = [
+        {
+            "role": "user",
+            "content": INSTRUCTIONS.format(**slots)
+            + "\n\n"
+            + USER_TEMPLATE.format(passages=_blocks(EXAMPLE_PASSAGES), question=example_question, **slots),
+        },
+        {"role": "assistant", "content": example_answer},
+    ]
     for asked, answered in (history or [])[-MAX_HISTORY_TURNS:]:
         # Old answers cite the old turn's passages; their [n] would point at the wrong ones now.
         answered = re.sub(rf"\s*{_MARKER}", "", answered)
         messages.append({"role": "user", "content": asked[:MAX_HISTORY_CHARS]})
         messages.append({"role": "assistant", "content": answered[:MAX_HISTORY_CHARS]})
-    blocks = "\n".join(
-        f'<passage n="{n}">\n{neutralize(text.strip())}\n</passage>' for n, text in enumerate(passages, 1)
-    )
-    user = USER_TEMPLATE.format(passages=blocks, question=neutralize(question.strip()), **slots)
+    user = USER_TEMPLATE.format(passages=_blocks(passages), question=neutralize(question.strip()), **slots)
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def _blocks(passages: Sequence[str]) -> str:
+    return "\n".join(
+        f'<passage n="{n}">\n{neutralize(text.strip())}\n</passage>' for n, text in enumerate(passages, 1)
+    )
 
 
 # --- reply --------------------------------------------------------------------------------------
@@ -223,12 +266,17 @@ class LLMClient:
                     raise self._timeout_error()
         return self._content(bytes(body))
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], deadline: float | None = None
+    ) -> Generator[str, None, None]:
         """Yield the reply's text deltas as they arrive; raises LLMError while iterating.
 
         `timeout_s` bounds connecting and each wait for the next bytes, not the whole stream:
-        a long answer may keep arriving, a stalled server is given up on.
+        a long answer may keep arriving, a stalled server is given up on. `deadline` (a
+        `time.monotonic()` value) also bounds the whole. Closing the iterator early closes the
+        connection, which tells the server to stop generating.
         """
+        received = 0
         with self._translated_errors(), self._post(messages, stream=True) as response:
             self._check_status(response)
             if response.headers.get("content-type", "").startswith("application/json"):
@@ -238,14 +286,23 @@ class LLMClient:
             # OpenAI-style streams are one JSON object per `data:` line, ended by `data: [DONE]`;
             # that needs no general SSE parser.
             for line in response.iter_lines():
+                if deadline is not None and time.monotonic() > deadline:
+                    raise self._timeout_error()
                 if not line.startswith("data:"):
-                    continue  # blank separators, `: keep-alive` comments, `event:` names
+                    continue  # blank separators, `: ping` keep-alives, `event:` names
                 data = line[5:].strip()
                 if data == "[DONE]":
                     return
                 delta = self._delta(data)
                 if delta:
+                    received += len(delta)
                     yield delta
+        # A stream that simply stops may be cut off anywhere: never take it for the whole answer.
+        raise LLMError(
+            f"{self._where()} ended its stream without `data: [DONE]` after {received} characters, so the "
+            "answer may be cut off. An empty stream usually means the prompt is longer than the model's "
+            "context window (llama.cpp's server answers that way): raise its context size or lower top_k."
+        )
 
     # - helpers -
 
@@ -257,6 +314,8 @@ class LLMClient:
             "temperature": self.config.temperature,
             "stream": stream,
         }
+        if self.config.stop:
+            payload["stop"] = list(self.config.stop)
         headers = {"Accept": "text/event-stream"} if stream else None
         return self._http.stream("POST", f"{self._base}/chat/completions", json=payload, headers=headers)
 
@@ -371,12 +430,13 @@ def generate_answer(
 ) -> LLMReply:
     """Ask the model for a cited answer from `passages`; `cited` indexes them 1-based.
 
+    Streams internally, so that a reply going nowhere is stopped (see `stream_answer`) and a
+    timeout closes the connection, which stops the server too (a non-streaming request given up
+    on keeps llama.cpp's server generating). `timeout_s` bounds the whole answer.
     With no passages the answer is the refusal, without a call. Raises LLMError.
     """
-    _check_language(language)
-    if not passages:
-        return LLMReply(text=REFUSALS[language], cited=[], refused=True)
-    raw = client.complete(build_messages(question, language, passages, history))
+    deadline = time.monotonic() + client.config.timeout_s
+    raw = "".join(stream_answer(client, question, language, passages, history, deadline=deadline))
     return parse_reply(raw, len(passages))
 
 
@@ -386,11 +446,36 @@ def stream_answer(
     language: str,
     passages: list[str],
     history: list[tuple[str, str]] | None = None,
+    deadline: float | None = None,
 ) -> Iterator[str]:
     """Raw text deltas of the answer (markers not yet cleaned): join them and call
-    `parse_reply(text, len(passages))` at the end. Raises LLMError while iterating."""
+    `parse_reply(text, len(passages))` at the end. Raises LLMError while iterating.
+
+    The stream ends early, closing the connection so that the server stops generating, once the
+    reply is the refusal sentence, and raises `OffTrack` when `client.config.abandon_after`
+    stream events (about one token each) arrived without a valid citation marker.
+    """
     _check_language(language)
     if not passages:
         yield REFUSALS[language]
         return
-    yield from client.stream(build_messages(question, language, passages, history))
+    deltas = client.stream(build_messages(question, language, passages, history), deadline=deadline)
+    limit = client.config.abandon_after
+    text = ""
+    uncited = 0
+    try:
+        for delta in deltas:
+            text += delta
+            yield delta
+            visible = _THINK.sub("", text)  # a reasoning model's thinking is not its answer
+            if is_refusal(visible):
+                return
+            if not visible.strip():
+                continue
+            if clean_markers(visible, len(passages))[1]:
+                limit = 0  # it cites: let it finish
+            uncited += 1
+            if limit and uncited >= limit:
+                raise OffTrack(f"the LLM wrote {uncited} tokens without citing a passage, so it was stopped")
+    finally:
+        deltas.close()  # closes the HTTP response: the server stops generating

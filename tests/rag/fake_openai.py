@@ -13,7 +13,6 @@ default import mode puts a test's folder on sys.path while it has no `__init__.p
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 # What each behaviour answers to POST /v1/chat/completions (the texts are for English prompts;
-# a prompt whose system message holds Chinese gets the Chinese text).
+# a prompt asking for the answer in 简体中文 gets the Chinese text).
 REPLIES = {
     "good": ("The report says the answer is in the first passage [1].", "报告指出答案在第一段中[1]。"),
     "bad_citations": (
@@ -31,8 +30,7 @@ REPLIES = {
     "no_citations": ("The answer is in the first passage.", "答案在第一段中。"),
     "refuse": ("The report does not say.", "报告中没有找到相关内容。"),
 }
-BEHAVIOURS = (*REPLIES, "error", "hang", "trickle", "malformed")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+BEHAVIOURS = (*REPLIES, "error", "hang", "trickle", "malformed", "no_done")
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,13 @@ class RecordedRequest:
         return "\n".join(str(m.get("content", "")) for m in messages)
 
 
+@dataclass
+class StreamRecord:
+    chunks_planned: int
+    chunks_sent: int = 0
+    completed: bool = False  # every chunk (and [DONE], unless "no_done") was written
+
+
 class FakeOpenAI:
     """A background-thread server speaking enough of the OpenAI API for our client and the
     official one: POST /v1/chat/completions (plain and `stream: true` SSE), GET /v1/models.
@@ -58,6 +63,9 @@ class FakeOpenAI:
     hang_s: how long "hang" waits before answering (stopping the server cuts it short);
         "trickle" sends a good answer one byte per `hang_s / 20`, each byte in time for a read
         timeout but the whole far too slow.
+    chunk_delay_s: pause between streamed chunks, so a client that hangs up mid-stream is seen
+        (`streams` records, per streamed request, the chunks sent and whether it ended).
+    "no_done" streams the answer and its finish chunk but never `data: [DONE]`.
     """
 
     def __init__(
@@ -68,6 +76,7 @@ class FakeOpenAI:
         model: str = "fake-model",
         api_key: str | None = None,
         hang_s: float = 10.0,
+        chunk_delay_s: float = 0.0,
     ) -> None:
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"Unknown behaviour {behaviour!r}; use one of: {', '.join(BEHAVIOURS)}")
@@ -76,6 +85,8 @@ class FakeOpenAI:
         self.model = model
         self.api_key = api_key
         self.hang_s = hang_s
+        self.chunk_delay_s = chunk_delay_s
+        self.streams: list[StreamRecord] = []
         self.requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -114,9 +125,9 @@ class FakeOpenAI:
         """The text the current behaviour answers `body` with."""
         if self.reply is not None:
             return self.reply
-        system = " ".join(m.get("content", "") for m in body.get("messages", []) if m.get("role") == "system")
+        prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
         english, chinese = REPLIES.get(self.behaviour, REPLIES["good"])
-        return chinese if _CJK.search(system) else english
+        return chinese if "简体中文" in prompt else english
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -177,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
         a finish chunk, then `data: [DONE]`."""
         pieces = [text[i : i + 4] for i in range(0, len(text), 4)]
         deltas = [{"role": "assistant", "content": ""}, *({"content": p} for p in pieces), {}]
+        record = StreamRecord(len(deltas))
+        self.fake.streams.append(record)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -190,8 +203,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "model": self.fake.model,
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
             }
-            self._write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
-        self._write(b"data: [DONE]\n\n")
+            if not self._write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()):
+                return
+            record.chunks_sent += 1
+            if self.fake.chunk_delay_s and self.fake._stopping.wait(self.fake.chunk_delay_s):
+                return
+        if self.fake.behaviour != "no_done" and not self._write(b"data: [DONE]\n\n"):
+            return
+        record.completed = True
 
     def _trickle(self, data: bytes) -> None:
         self.send_response(200)
@@ -233,12 +252,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self._write(data)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> bool:
+        """Whether `data` reached the client (False once it has hung up)."""
         try:
             self.wfile.write(data)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test); nothing to tell it
+            return False  # the client gave up (a timeout test); nothing to tell it
+        return True
 
 
 def _completion(model: str, text: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from rag.answering.llm import (
     LLMClient,
     LLMConfig,
     LLMError,
+    OffTrack,
     build_messages,
     clean_markers,
     generate_answer,
@@ -54,15 +55,19 @@ def make_client(fake: FakeOpenAI, **overrides: object) -> LLMClient:
 def test_messages_number_the_passages_and_ask_in_the_question_language() -> None:
     messages = build_messages("How much did GDP grow?", "en", PASSAGES, None)
 
-    assert [m["role"] for m in messages] == ["system", "user"]
-    system, user = messages[0]["content"], messages[1]["content"]
+    # The rules and a worked example come first, as a user turn and the assistant's reply: some
+    # chat formats (llama.cpp's "gemma") drop system messages.
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    system, example, user = (m["content"] for m in messages)
     assert "English" in system and REFUSALS["en"] in system and REFUSALS["zh"] not in system
+    assert example == "The new museum has 8 galleries [2]." and "8个展厅" in system
     assert f'<passage n="1">\n{PASSAGES[0]}\n</passage>' in user
     assert f'<passage n="3">\n{PASSAGES[2]}\n</passage>' in user
     assert user.index('<passage n="3">') < user.index("Question: How much did GDP grow?")
 
-    system_zh = build_messages("GDP增长了多少？", "zh", PASSAGES, None)[0]["content"]
+    system_zh, example_zh, _ = (m["content"] for m in build_messages("GDP增长了多少？", "zh", PASSAGES, None))
     assert "Simplified Chinese" in system_zh and REFUSALS["zh"] in system_zh
+    assert example_zh == "新博物馆共有8个展厅[2]。"
 
 
 def test_injected_delimiters_stay_inside_their_passage() -> None:
@@ -85,7 +90,7 @@ def test_history_keeps_the_last_turns_without_their_old_markers() -> None:
     history = [(f"question {i}", f"answer {i} [1]【2】") for i in range(10)]
     messages = build_messages("follow-up?", "en", PASSAGES, history)
 
-    kept = messages[1:-1]
+    kept = messages[2:-1]
     assert len(kept) == 2 * MAX_HISTORY_TURNS
     assert kept[0] == {"role": "user", "content": f"question {10 - MAX_HISTORY_TURNS}"}
     assert kept[-1] == {"role": "assistant", "content": "answer 9"}
@@ -147,8 +152,10 @@ def test_good_answer_over_http(fake: FakeOpenAI) -> None:
     (request,) = fake.requests
     assert request.method == "POST" and request.path == "/v1/chat/completions"
     assert request.headers["authorization"] == f"Bearer {KEY}"
-    assert request.body["model"] == fake.model and request.body["stream"] is False
-    assert request.body["max_tokens"] == 400 and request.body["temperature"] == 0.0
+    # Streamed even here: a reply going nowhere is stopped by closing the connection.
+    assert request.body["model"] == fake.model and request.body["stream"] is True
+    assert request.body["max_tokens"] == 200 and request.body["temperature"] == 0.0
+    assert request.body["stop"] == ["<passage", "</passage>", "\nQuestion:", "\n问题："]
     assert "How much did GDP grow?" in request.prompt and "Hi?" in request.prompt
     assert all(passage in request.prompt for passage in PASSAGES)
 
@@ -299,3 +306,50 @@ def test_official_openai_client_talks_to_the_fake(fake: FakeOpenAI) -> None:
     with pytest.raises(openai.InternalServerError):
         client.chat.completions.create(model=fake.model, messages=messages)
     client.close()
+
+
+# --- generation limits --------------------------------------------------------------------------
+
+
+def test_a_stream_without_done_is_an_error_not_a_complete_answer(fake: FakeOpenAI) -> None:
+    fake.behaviour = "no_done"
+    with (
+        make_client(fake) as client,
+        pytest.raises(LLMError, match=r"without `data: \[DONE\]` after 55 characters"),
+    ):
+        generate_answer(client, "How much did GDP grow?", "en", PASSAGES, None)
+
+
+def test_a_reply_that_cites_nothing_is_stopped_and_the_connection_closed(fake: FakeOpenAI) -> None:
+    fake.reply = "The province is large and the weather is fine. " * 30  # ~360 chunks, no marker
+    fake.chunk_delay_s = 0.005
+    received: list[str] = []
+    with (
+        make_client(fake, abandon_after=20) as client,
+        pytest.raises(OffTrack, match="20 tokens without citing"),
+    ):
+        for delta in stream_answer(client, "How large is it?", "en", PASSAGES, None):
+            received.append(delta)
+
+    assert len(received) == 20
+    time.sleep(0.3)  # the server notices the closed connection at its next write
+    (stream,) = fake.streams
+    assert not stream.completed and stream.chunks_sent < 40 < stream.chunks_planned
+
+
+def test_a_reply_that_cites_early_is_not_stopped(fake: FakeOpenAI) -> None:
+    fake.reply = "The province [1] " + "is large and the weather is fine. " * 10
+    with make_client(fake, abandon_after=20) as client:
+        reply = generate_answer(client, "How large is it?", "en", PASSAGES, None)
+    assert reply.cited == [1] and reply.text.endswith("fine.")
+    assert fake.streams[0].completed
+
+
+def test_a_refusal_ends_the_stream_at_once(fake: FakeOpenAI) -> None:
+    fake.reply = "The report does not say. But maybe the answer is something else entirely, who knows."
+    fake.chunk_delay_s = 0.01
+    with make_client(fake) as client:
+        reply = generate_answer(client, "How large is it?", "en", PASSAGES, None)
+    assert reply.refused and reply.text == "The report does not say."
+    time.sleep(0.2)
+    assert not fake.streams[0].completed

@@ -145,10 +145,17 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     related: list[HitOut] = Field(description="passages to look at when nothing was found")
     language: Literal["zh", "en"]
-    answerer: str = Field(description="extractive or llm")
+    answerer: str = Field(
+        description='"extractive", "llm" (unchecked, RAG_LLM_VERIFY=0), "llm+checked" (each sentence '
+        'checked against its citations) or "extractive (fallback)" (the LLM failed; see notice)'
+    )
     confidence: float
     retrieval_query: str
     notice: str
+    grounding: dict[str, int] = Field(
+        default_factory=dict,
+        description="what the check did to the LLM answer's sentences: supported, recited, dropped counts",
+    )
     timings_ms: dict[str, float]
 
 

@@ -1,0 +1,188 @@
+"""The groundedness check (rag.answering.grounding): sentences split with their markers as pure
+functions; then LLM answers crafted on the fake server, with valid markers and invented facts,
+through the real answerer over the bundled report and the real e5 model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fake_openai import FakeOpenAI
+
+from ingest.embedder import Embedder
+from rag.answering.grounding import Claim, split_claims
+from rag.config import Settings
+from rag.engine import Engine
+from rag.records import Answer
+
+WHERE_2027 = "2027年度长三角地区主要领导座谈会在哪里召开？"
+JIANGSU_SECRETARY = "江苏省委书记是谁？"
+
+
+@pytest.mark.parametrize(
+    ("answer", "claims"),
+    [
+        (
+            "安徽省[1]。会议确定在安徽省召开。[2]",
+            [Claim("安徽省。", (1,)), Claim("会议确定在安徽省召开。", (2,), True)],
+        ),
+        (
+            "GDP grew 5.2% [1][3]. Jobs rose [2].\n\nNothing else.",
+            [
+                Claim("GDP grew 5.2%.", (1, 3)),
+                Claim("Jobs rose.", (2,), True),
+                Claim("Nothing else.", (), True),
+            ],
+        ),
+        ("[1] 会议在上海举行。", [Claim("会议在上海举行。", (1,), True)]),
+        ("在哪里召开？[1]", [Claim("在哪里召开？", (1,), True)]),
+    ],
+)
+def test_split_claims(answer: str, claims: list[Claim]) -> None:
+    assert split_claims(answer) == claims
+
+
+# --- through the answerer, on the fake server ---------------------------------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI("good") as server:
+        yield server
+
+
+def engine_on(fake: FakeOpenAI, bundled: Engine, embedder: Embedder, verify: bool = True) -> Engine:
+    settings = Settings(
+        index_dir=bundled.index_dir,
+        cache_dir=bundled.settings.cache_dir,
+        llm_base_url=fake.base_url,
+        llm_model=fake.model,
+        llm_verify=verify,
+    )
+    return Engine(settings, index_dir=bundled.index_dir, embedder=embedder)
+
+
+def passage_number(engine: Engine, question: str, holding: str) -> int:
+    """The number the LLM is shown for the retrieved passage holding `holding`."""
+    hits = engine.answerer.gather(question).retrieval.hits
+    return next(n for n, hit in enumerate(hits, 1) if holding in hit.chunk.text)
+
+
+def ask(engine: Engine, fake: FakeOpenAI, question: str, reply: str) -> Answer:
+    fake.reply = reply
+    return engine.answer(question)
+
+
+@pytest.fixture
+def engine(fake: FakeOpenAI, bundled_engine: Engine, embedder: Embedder) -> Engine:
+    return engine_on(fake, bundled_engine, embedder)
+
+
+def test_a_supported_answer_is_kept_as_written(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, WHERE_2027, "2027年度长三角地区主要领导座谈会在安徽省召开")
+    answer = ask(engine, fake, WHERE_2027, f"2027年度长三角地区主要领导座谈会在安徽省召开[{n}]。")
+
+    assert answer.answerer == "llm+checked" and answer.grounding == {
+        "supported": 1,
+        "recited": 0,
+        "dropped": 0,
+    }
+    assert answer.answer == "2027年度长三角地区主要领导座谈会在安徽省召开[1]。"
+    assert "安徽省召开" in answer.citations[0].text and answer.timings_ms["grounding"] > 0
+
+
+@pytest.mark.parametrize(
+    ("invented", "why"),
+    [
+        ("2025年度长三角地区主要领导座谈会在安徽省召开[{n}]。", "lacks 2025"),  # wrong year
+        ("2027年度长三角地区主要领导座谈会在浙江省召开[{n}]。", "lacks 浙江省"),  # wrong province
+        ("会议确定,2027年度座谈会共有12个议题[{n}]。", "lacks 12"),  # a number not in the passage
+    ],
+)
+def test_an_invented_fact_is_dropped(engine: Engine, fake: FakeOpenAI, invented: str, why: str) -> None:
+    n = passage_number(engine, WHERE_2027, "2027年度长三角地区主要领导座谈会在安徽省召开")
+    true = f"会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[{n}]。"
+    answer = ask(engine, fake, WHERE_2027, true + invented.format(n=n))
+
+    assert answer.answerer == "llm+checked" and answer.grounding == {
+        "supported": 1,
+        "recited": 0,
+        "dropped": 1,
+    }
+    assert answer.answer == "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[1]。"
+
+    dropped = engine.answerer._ground(
+        true + invented.format(n=n), engine.answerer.gather(WHERE_2027)
+    ).verdicts[1]
+    assert why in dropped.why
+
+
+def test_a_title_given_to_the_wrong_person_is_dropped(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, JIANGSU_SECRETARY, "江苏省委书记信长星")
+    # The passage names 刘小涛 too, as 江苏省委副书记、省长: every word is there, the fact is not.
+    answer = ask(engine, fake, JIANGSU_SECRETARY, f"江苏省委书记是信长星[{n}]。刘小涛也是江苏省委书记[{n}]。")
+
+    assert answer.grounding == {"supported": 1, "recited": 0, "dropped": 1}
+    assert "信长星" in answer.answer and "刘小涛" not in answer.answer
+
+
+def test_a_sentence_citing_the_wrong_passage_is_recited(engine: Engine, fake: FakeOpenAI) -> None:
+    right = passage_number(engine, WHERE_2027, "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开")
+    wrong = passage_number(engine, WHERE_2027, "5月20日至21日")
+    answer = ask(
+        engine, fake, WHERE_2027, f"会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[{wrong}]。"
+    )
+
+    assert answer.answerer == "llm+checked" and answer.grounding == {
+        "supported": 0,
+        "recited": 1,
+        "dropped": 0,
+    }
+    assert answer.answer.endswith("召开[1]。") and len(answer.citations) == 1
+    assert "安徽省召开" in answer.citations[0].text and "5月20日至21日" not in answer.citations[0].text
+    assert right != wrong
+
+
+def test_nothing_supported_falls_back_to_the_extractive_answer(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, WHERE_2027, "安徽省召开")
+    answer = ask(engine, fake, WHERE_2027, f"2027年度座谈会在浙江省召开[{n}]。杭州是会议的主办城市[{n}]。")
+
+    assert answer.answerer == "extractive (fallback)"
+    assert answer.grounding == {"supported": 0, "recited": 0, "dropped": 2}
+    assert "check dropped all 2 sentences" in answer.notice
+    assert "安徽" in answer.answer and "浙江" not in answer.answer
+    assert answer.timings_ms["llm"] > 0  # what the LLM cost is recorded on a fallback too
+
+
+def test_with_the_check_off_the_invented_fact_reaches_the_user(
+    fake: FakeOpenAI, bundled_engine: Engine, embedder: Embedder
+) -> None:
+    engine = engine_on(fake, bundled_engine, embedder, verify=False)
+    n = passage_number(engine, WHERE_2027, "安徽省召开")
+    answer = ask(engine, fake, WHERE_2027, f"2027年度座谈会在浙江省召开[{n}]。")
+
+    assert answer.answerer == "llm" and answer.grounding == {} and "浙江" in answer.answer
+
+
+def test_stream_sends_the_tokens_then_the_checked_answer(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, WHERE_2027, "2027年度长三角地区主要领导座谈会在安徽省召开")
+    fake.reply = f"2027年度长三角地区主要领导座谈会在安徽省召开[{n}]。2025年度座谈会在浙江省召开[{n}]。"
+    events = list(engine.answerer.stream(WHERE_2027))
+
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "citations" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}
+    assert "".join(value for kind, value in events if kind == "delta") == fake.reply  # streamed as written
+    done = events[-1][1]
+    assert done.answer == "2027年度长三角地区主要领导座谈会在安徽省召开[1]。"  # the corrected final answer
+    assert done.grounding == {"supported": 1, "recited": 0, "dropped": 1} and done.answerer == "llm+checked"
+
+
+def test_a_stream_without_done_falls_back_with_a_notice(engine: Engine, fake: FakeOpenAI) -> None:
+    fake.behaviour = "no_done"
+    fake.reply = (
+        f"2027年度长三角地区主要领导座谈会在安徽省召开[{passage_number(engine, WHERE_2027, '安徽省召开')}]。"
+    )
+    answer = engine.answer(WHERE_2027)
+
+    assert answer.answerer == "extractive (fallback)" and "[DONE]" in answer.notice
+    assert answer.notice.startswith("LLM unavailable") and answer.timings_ms["llm"] > 0
