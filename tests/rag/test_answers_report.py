@@ -186,6 +186,8 @@ def test_without_history_the_same_words_are_asked_as_they_are(bundled_engine: En
         # the asked place is not in the report; the role is (Shanghai's mayor)
         ("Who is the mayor of Hangzhou?", "Hangzhou", "mayor"),
         ("苏州市委书记是谁？", "苏州", "市委书记"),
+        # the asked ordinal is not the report's (第八届)
+        ("第九届长三角一体化发展高层论坛在哪里举办？", "第九", "长三角"),
         # the asked attribute is absent from the report
         ("安徽省的省会是哪里？", "省会", "安徽省"),
         ("长三角的人口是多少？", "人口", "长三角"),
@@ -206,7 +208,14 @@ def test_partial_refusals_say_what_is_missing_and_cite_what_is_there(
 
 @pytest.mark.parametrize(
     "question",
-    ["What was the budget of the meeting?", "这次座谈会的会议经费是多少？", "What is the population of Shanghai?"],
+    [
+        "What was the budget of the meeting?",
+        "这次座谈会的会议经费是多少？",
+        "What is the population of Shanghai?",
+        # another year than the report's: nothing meets it as asked
+        "2028年度长三角地区主要领导座谈会在哪里召开？",
+        "Where will the 2028 symposium be held?",
+    ],
 )
 def test_questions_about_what_the_report_never_mentions_are_refused(
     bundled_engine: Engine, source_text: str, question: str
