@@ -425,15 +425,7 @@ class Answerer:
         if evidence.unmet:
             return self._unmet(evidence, base, started)
         if not evidence.ranked or confidence < refusal.threshold:
-            return Answer(
-                answer=REFUSAL[language],
-                short_answer=None,
-                found=False,
-                citations=(),
-                related=tuple(evidence.retrieval.hits[:3]),
-                timings_ms={"answer": (time.perf_counter() - started) * 1000.0},
-                **base,
-            )
+            return _plain_refusal(evidence, base, {"answer": (time.perf_counter() - started) * 1000.0})
         chosen, short = self._choose(evidence)
         citations = tuple(self._citation(n, item) for n, item in enumerate(chosen, start=1))
         lines = []
@@ -471,16 +463,7 @@ class Answerer:
         ]
         timings = {"answer": (time.perf_counter() - started) * 1000.0}
         if partial is None or not mentioned:
-            return Answer(
-                answer=REFUSAL[language],
-                short_answer=None,
-                found=False,
-                citations=(),
-                related=tuple(evidence.retrieval.hits[:3]),
-                timings_ms=timings,
-                missing=missing,
-                **base,
-            )
+            return _plain_refusal(evidence, base, timings, missing)
         separator = "、" if language == "zh" else ", "
         quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
         text = PARTIAL[language].format(
@@ -718,6 +701,22 @@ class Answerer:
             answer = self._from_reply(parse_reply("".join(parts), len(hits)), evidence, fallback, llm_ms)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
         yield "done", replace(answer, timings_ms=timings)
+
+
+def _plain_refusal(
+    evidence: Evidence, base: dict[str, Any], timings: dict[str, float], missing: tuple[str, ...] = ()
+) -> Answer:
+    """Not in the report: the refusal sentence, no citation, the closest passages as related."""
+    return Answer(
+        answer=REFUSAL[evidence.language],
+        short_answer=None,
+        found=False,
+        citations=(),
+        related=tuple(evidence.retrieval.hits[:3]),
+        timings_ms=timings,
+        missing=missing,
+        **base,
+    )
 
 
 _PUNCTUATION_AND_SPACE = re.compile(r"[\s\W_]+")

@@ -22,7 +22,7 @@ from enum import Enum
 from functools import cache
 from typing import Protocol
 
-from rag.retrieval.glossary import STOPWORDS, names_in_text
+from rag.retrieval.glossary import name_runs, names_in_text
 
 
 class Kind(Enum):
@@ -351,22 +351,13 @@ _QUESTION_OPENERS = frozenset("who whom whose what which where when why how is a
 
 def _name_runs(question: str) -> list[str]:
     """Runs of capitalized words, the first word included unless it opens the question."""
-    runs: list[str] = []
-    run: list[str] = []
-    for index, word in enumerate(_EN_WORD.findall(question)):
-        lower = word.lower()
+
+    def counts(index: int, word: str) -> bool:
         # A capitalized first word is a name only when it spells pinyin ("Liu Jie is...");
         # otherwise it is just the sentence's start ("According to...", "Besides...").
-        opener = index == 0 and (lower in _QUESTION_OPENERS or not _looks_like_pinyin(word))
-        if word[0].isupper() and lower not in STOPWORDS and not opener:
-            run.append(word)
-            continue
-        if run:
-            runs.append(" ".join(run))
-        run = []
-    if run:
-        runs.append(" ".join(run))
-    return runs
+        return index > 0 or (word.lower() not in _QUESTION_OPENERS and _looks_like_pinyin(word))
+
+    return name_runs(_EN_WORD.findall(question), counts)
 
 
 def _entities_en(question: str, translator: Translator | None) -> list[Constraint]:

@@ -450,10 +450,16 @@ def _readings(char: str) -> list[str]:
 def capitalized_names(question: str) -> list[str]:
     """Runs of capitalized words after the first word: the names an English question mentions."""
     words = re.findall(r"[A-Za-z][a-z]*(?:-[A-Za-z][a-z]*)?|\S", question)
+    return name_runs(words, lambda index, word: index > 0)
+
+
+def name_runs(words: list[str], counts: Callable[[int, str], bool]) -> list[str]:
+    """Runs of capitalized non-stopwords among `words`, joined by spaces; `counts(index, word)`
+    says whether a capitalized word at that position may be part of a name at all."""
     runs: list[str] = []
     run: list[str] = []
     for index, word in enumerate(words):
-        if index > 0 and word[0].isupper() and word.lower() not in STOPWORDS:
+        if word[0].isupper() and word.lower() not in STOPWORDS and counts(index, word):
             run.append(word)
             continue
         if run:
