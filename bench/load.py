@@ -1,16 +1,27 @@
-"""Load test of the HTTP API: N concurrent clients asking questions on loopback for a bounded time.
+"""Load test of the HTTP API on loopback: concurrency levels, a soak, a spike, and answers
+compared before and after.
 
-Usage: python -m bench.load [--url http://127.0.0.1:8000 --pid PID] [--clients 1,8,32]
-                            [--seconds 15] [--index DIR] [--out FILE]
+Usage: python -m bench.load [--url URL --pid PID [--name NAME]]... [--clients 1,8,32,128,512]
+                            [--seconds 15] [--soak SECONDS --soak-clients 32] [--spike SECONDS]
+                            [--index DIR] [--out FILE]
 
 Without --url it starts `rag serve` on a free loopback port (over --index, default RAG_INDEX_DIR;
 the bundled report's index is built there on first start) and stops it afterwards; RAG_*
-variables (RAG_MAX_CONCURRENCY, ...) reach that server. Each client sends POST /ask with the
-next question of the bundled eval set, waits for the answer, and sends the next one. Prints,
-per concurrency level: answered requests per second, p50/p95/p99 latency of the answered ones,
-errors by status (503 "busy" is the server refusing work beyond RAG_MAX_CONCURRENCY and its
-queue; a refused client waits its Retry-After before asking again), and the server's resident
-memory. The clients run on the same machine as the server.
+variables reach that server. With several --url (each with its --pid and --name, in the same
+order), every level runs against each server in turn, so that the machine's load falls on all
+of them alike (how BENCHMARKS.md compares the code before and after a change).
+
+Each client sends POST /ask with the next question of the bundled eval set, waits for the
+answer, and sends the next one; a refused client (503, 429) waits its Retry-After. Per level
+and server: answers per second, p50/p95/p99 latency of the answered requests, errors by status,
+the 503s' own latency and whether each carried a Retry-After, /readyz polled twice a second
+(`not_ready` counts answers other than 200), and the server's resident memory, open file
+descriptors and threads. Before the first level and after the last one, the same questions are
+asked one at a time and their answers (all fields but timings) compared: `answers_changed`.
+
+--soak runs `--soak-clients` clients for SECONDS and samples memory, descriptors and threads
+every 30 s; --spike goes from 0 to 512 clients at once for SECONDS, then back to 0 for 5 s.
+The clients run on the same machine as the server and take CPU from it.
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import sys
 import time
 from collections import Counter
@@ -48,12 +61,24 @@ FALLBACK_QUESTIONS = [
     "What plans did the meeting approve?",
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_LEVELS = "1,8,32,128,512"
+CHECK_QUESTIONS = 40  # asked one at a time before and after, answers compared
+SPIKE_CLIENTS = 512
+SAMPLE_EVERY_S = 30.0
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    pid: int | None
 
 
 @dataclass
 class Level:
-    """What one concurrency level measured."""
+    """What one concurrency level measured on one server."""
 
+    server: str
     clients: int
     seconds: float
     requests: int = 0
@@ -64,8 +89,15 @@ class Level:
     p50_ms: float = float("nan")
     p95_ms: float = float("nan")
     p99_ms: float = float("nan")
+    busy_p50_ms: float = float("nan")  # latency of the 503 answers
+    busy_p99_ms: float = float("nan")
+    busy_without_retry_after: int = 0
+    not_ready: int = 0  # /readyz polls during the level that did not answer 200
     rss_mb: float | None = None
     peak_rss_mb: float | None = None
+    fds: int | None = None
+    threads: int | None = None
+    samples: list[dict[str, Any]] = field(default_factory=list)  # soak: periodic process facts
 
 
 def load_questions(path: Path = QUESTIONS_FILE) -> list[str]:
@@ -76,13 +108,31 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[str]:
     return [row["question"] for row in rows if row.get("question")] or FALLBACK_QUESTIONS
 
 
-async def drive(url: str, questions: list[str], clients: int, seconds: float) -> Level:
+def process_facts(pid: int | None) -> dict[str, Any]:
+    """Resident memory (MiB, now and peak), open file descriptors and threads of `pid`."""
+    if pid is None:
+        return {}
+    memory = memory_mb(pid)
+    threads = None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            threads = int(line.split()[1])
+    try:
+        fds: int | None = len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        fds = None
+    return {"rss_mb": memory.get("VmRSS"), "peak_rss_mb": memory.get("VmHWM"), "fds": fds, "threads": threads}
+
+
+async def drive(server: Server, questions: list[str], clients: int, seconds: float, sample: bool = False) -> Level:
     """`clients` concurrent askers for `seconds`; each waits for its answer before asking again."""
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
+    busy: list[float] = []
     statuses: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits) as http:
+    level = Level(server=server.name, clients=clients, seconds=seconds)
+    limits = httpx.Limits(max_connections=clients + 1, max_keepalive_connections=clients + 1)
+    async with httpx.AsyncClient(base_url=server.url, timeout=120.0, limits=limits) as http:
 
         async def asker(first: int) -> None:
             n = first
@@ -97,41 +147,62 @@ async def drive(url: str, questions: list[str], clients: int, seconds: float) ->
                     retry_after = float(response.headers.get("Retry-After", 0))
                 except httpx.HTTPError as exc:  # a refused or dropped connection counts as an error
                     status = type(exc).__name__
+                elapsed_ms = (time.perf_counter() - started) * 1000.0
                 if status == "200":
-                    latencies.append((time.perf_counter() - started) * 1000.0)
+                    latencies.append(elapsed_ms)
+                elif status == "503":
+                    busy.append(elapsed_ms)
+                    level.busy_without_retry_after += not retry_after
                 statuses[status] += 1
                 if retry_after:  # a polite client waits as told (503 busy, 429) instead of hammering
                     await asyncio.sleep(min(retry_after, max(0.0, deadline - loop.time())))
 
+        async def watch() -> None:
+            next_sample = loop.time() + SAMPLE_EVERY_S
+            while loop.time() < deadline:
+                try:
+                    ready = (await http.get("/readyz", timeout=10.0)).status_code == 200
+                except httpx.HTTPError:
+                    ready = False
+                level.not_ready += not ready
+                if sample and loop.time() >= next_sample:
+                    level.samples.append({"t_s": round(loop.time() - started, 1), **process_facts(server.pid)})
+                    next_sample += SAMPLE_EVERY_S
+                await asyncio.sleep(0.5)
+
         started = loop.time()
         deadline = started + seconds
-        await asyncio.gather(*(asker(n) for n in range(clients)))
+        if sample:
+            level.samples.append({"t_s": 0.0, **process_facts(server.pid)})
+        await asyncio.gather(watch(), *(asker(n) for n in range(clients)))
         elapsed = loop.time() - started
     errors = {status: count for status, count in statuses.items() if status != "200"}
-    return Level(
-        clients=clients,
-        seconds=round(elapsed, 2),
-        requests=sum(statuses.values()),
-        ok=len(latencies),
-        errors=sum(errors.values()),
-        errors_by_status=errors,
-        throughput_rps=round(len(latencies) / elapsed, 2),
-        p50_ms=round(percentile(latencies, 50), 1),
-        p95_ms=round(percentile(latencies, 95), 1),
-        p99_ms=round(percentile(latencies, 99), 1),
-    )
+    level.seconds = round(elapsed, 2)
+    level.requests = sum(statuses.values())
+    level.ok = len(latencies)
+    level.errors = sum(errors.values())
+    level.errors_by_status = errors
+    level.throughput_rps = round(len(latencies) / elapsed, 2)
+    level.p50_ms, level.p95_ms, level.p99_ms = (round(percentile(latencies, q), 1) for q in (50, 95, 99))
+    level.busy_p50_ms, level.busy_p99_ms = (round(percentile(busy, q), 1) for q in (50, 99))
+    facts = process_facts(server.pid)
+    if sample:
+        level.samples.append({"t_s": round(elapsed, 1), **facts})
+    for key, value in facts.items():
+        setattr(level, key, value)
+    return level
 
 
-def resident_memory(pid: int) -> tuple[float | None, float | None]:
-    """(current, peak) resident memory of `pid` in MiB: psutil when installed, else /proc."""
-    try:
-        import psutil
-    except ImportError:
-        fields = memory_mb(pid)
-        return fields.get("VmRSS"), fields.get("VmHWM")
-    process = psutil.Process(pid)
-    peak = memory_mb(pid).get("VmHWM")  # psutil has no portable peak; Linux /proc does
-    return round(process.memory_info().rss / 2**20, 1), peak
+def answers(url: str, questions: list[str]) -> list[dict[str, Any]]:
+    """Each question's answer, asked one at a time, without its timings."""
+    out = []
+    with httpx.Client(base_url=url, timeout=120.0) as http:
+        for question in questions:
+            response = http.post("/ask", json={"question": question})
+            body = response.json() if response.status_code == 200 else {"status": response.status_code}
+            body.pop("timings_ms", None)
+            out.append(body)
+    return out
 
 
 def check_loopback(url: str) -> str:
@@ -143,78 +214,96 @@ def check_loopback(url: str) -> str:
     return url.rstrip("/")
 
 
-def run(url: str, pid: int | None, levels: list[int], seconds: float) -> list[Level]:
+def run(servers: list[Server], levels: list[int], seconds: float, soak: tuple[int, float] | None, spike: float | None) -> dict[str, Any]:
     questions = load_questions()
-    results = []
-    httpx.post(
-        f"{url}/ask", json={"question": questions[0]}, timeout=120.0
-    )  # warm: first answers load caches
+    checked = questions[:: max(1, len(questions) // CHECK_QUESTIONS)][:CHECK_QUESTIONS]
+    before = {server.name: answers(server.url, checked) for server in servers}  # also warms caches
+    results: list[Level] = []
+
+    def measure(clients: int, span: float, sample: bool = False, title: str = "") -> None:
+        for server in servers:  # each level on each server in turn: the machine's load falls on all
+            level = asyncio.run(drive(server, questions, clients, span, sample=sample))
+            results.append(level)
+            print_table(f"{server.name}: {title or f'{clients} concurrent clients'}, {span:g} s", [_row(level)])
+
     for clients in levels:
-        level = asyncio.run(drive(url, questions, clients, seconds))
-        if pid is not None:
-            level.rss_mb, level.peak_rss_mb = resident_memory(pid)
-        results.append(level)
-        print_table(f"{clients} concurrent clients, {seconds:g} s", [_row(level)])
-    return results
+        measure(clients, seconds)
+    if spike:
+        measure(SPIKE_CLIENTS, spike, title=f"spike 0 -> {SPIKE_CLIENTS}")
+        measure(1, 5.0, title=f"spike {SPIKE_CLIENTS} -> 0 (one client)")
+    if soak:
+        measure(soak[0], soak[1], sample=True, title=f"soak, {soak[0]} clients")
+    changed = {
+        server.name: sum(a != b for a, b in zip(before[server.name], answers(server.url, checked), strict=True))
+        for server in servers
+    }
+    print(f"\nanswers changed after the load ({len(checked)} questions asked before and after): {changed}")
+    return {"levels": [asdict(level) for level in results], "answers_checked": len(checked), "answers_changed": changed}
 
 
 def _row(level: Level) -> dict[str, Any]:
     return {
+        "server": level.server,
         "clients": level.clients,
         "requests": level.requests,
         "ok": level.ok,
-        "errors": level.errors,
-        "req/s": level.throughput_rps,
+        "answers/s": level.throughput_rps,
         "p50 ms": level.p50_ms,
-        "p95 ms": level.p95_ms,
         "p99 ms": level.p99_ms,
+        "503 p50/p99 ms": "-" if math.isnan(level.busy_p50_ms) else f"{level.busy_p50_ms:g}/{level.busy_p99_ms:g}",
+        "503 w/o Retry-After": level.busy_without_retry_after,
+        "not ready": level.not_ready,
         "rss MiB": level.rss_mb,
-        "peak MiB": level.peak_rss_mb,
+        "fds": level.fds,
+        "threads": level.threads,
         "errors by status": json.dumps(level.errors_by_status) if level.errors_by_status else "",
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a running server on loopback (default: start `rag serve`)")
-    parser.add_argument("--pid", type=int, help="with --url: the server's process id, for its memory")
-    parser.add_argument(
-        "--clients", default="1,8,32", help="concurrency levels, comma-separated (default 1,8,32)"
-    )
+    parser.add_argument("--url", action="append", default=[], help="a running server on loopback; repeat to compare servers")
+    parser.add_argument("--pid", type=int, action="append", default=[], help="each --url's process id, in order")
+    parser.add_argument("--name", action="append", default=[], help="each --url's name in the tables, in order")
+    parser.add_argument("--clients", default=DEFAULT_LEVELS, help=f"concurrency levels (default {DEFAULT_LEVELS})")
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per level (default 15)")
-    parser.add_argument(
-        "--index", type=Path, help="index directory for the started server (default RAG_INDEX_DIR)"
-    )
-    parser.add_argument(
-        "--out", type=Path, help="write the results as JSON here (default bench/results/load.json)"
-    )
+    parser.add_argument("--soak", type=float, help="then a soak of this many seconds")
+    parser.add_argument("--soak-clients", type=int, default=32, help="clients during the soak (default 32)")
+    parser.add_argument("--spike", type=float, help=f"then 0 -> {SPIKE_CLIENTS} clients for this many seconds -> 0")
+    parser.add_argument("--index", type=Path, help="index directory for the started server (default RAG_INDEX_DIR)")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here (default bench/results/load.json)")
     args = parser.parse_args(argv)
     levels = [int(part) for part in args.clients.split(",") if part.strip()]
-    if not levels or min(levels) < 1:
+    if min(levels, default=1) < 1:
         parser.error("--clients needs positive whole numbers, e.g. 1,8,32")
+    if args.pid and len(args.pid) != len(args.url):
+        parser.error("give one --pid per --url, in the same order")
 
     process = None
     if args.url:
-        url, pid, label, ready_s = check_loopback(args.url), args.pid, "given --url", None
+        names = args.name + [f"server{n + 1}" for n in range(len(args.name), len(args.url))]
+        pids = args.pid or [None] * len(args.url)
+        servers = [Server(name, check_loopback(url), pid) for name, url, pid in zip(names, args.url, pids, strict=True)]
+        label, ready_s = "given --url", None
     else:
         from rag.config import Settings
 
         port = free_port()
         command, env, label = serve_command(args.index or Settings().index_dir, port)
         process, ready_s = start_server(command, port, env, timeout_s=600.0)
-        url, pid = f"http://127.0.0.1:{port}", process.pid
-        print(f"server: {label} on {url}, ready in {ready_s:.1f} s", flush=True)
+        servers = [Server("server", f"http://127.0.0.1:{port}", process.pid)]
+        print(f"server: {label} on {servers[0].url}, ready in {ready_s:.1f} s", flush=True)
     try:
-        results = run(url, pid, levels, args.seconds)
+        soak = (args.soak_clients, args.soak) if args.soak else None
+        data = run(servers, levels, args.seconds, soak, args.spike)
     finally:
         if process is not None:
             stop_server(process)
 
-    print_table("summary", [_row(level) for level in results])
-    data = {"url": url, "server": label, "ready_s": ready_s, "levels": [asdict(level) for level in results]}
+    print_table("summary", [_row(Level(**level)) for level in data["levels"]])
+    data = {"servers": [asdict(server) for server in servers], "server": label, "ready_s": ready_s, **data}
     if args.out:
-        payload = json.dumps({"benchmark": "load", **data}, ensure_ascii=False, indent=1)
-        args.out.write_text(payload, encoding="utf-8")
+        args.out.write_text(json.dumps({"benchmark": "load", **data}, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"results: {args.out}")
     else:
         write_results("load", data)

@@ -73,7 +73,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20_000_000, ge=1024)
     rate_limit_per_minute: int = Field(0, ge=0)  # 0 = off (local use)
     max_concurrency: int = Field(default_factory=_usable_cpus, ge=1)
+    # Most questions embedded in one encoder call when they arrive together (1: no batching);
+    # see ingest.query_batch for the measurement.
+    query_batch: int = Field(16, ge=1, le=256)
     request_timeout_s: float = Field(60.0, gt=0)
+    # Admission (rag.edges.api.admission): queue while the expected wait fits this budget, else
+    # 503 at once with Retry-After. None: the request timeout less one recent service time.
+    max_queue_wait_s: float | None = Field(None, ge=0)
     cors_origins: str = ""  # comma-separated; empty = no CORS headers
     feedback_path: Path = Field(default_factory=lambda: default_data_dir() / "feedback.jsonl")
     eval_report_path: Path = Field(default_factory=lambda: default_data_dir() / "eval-report.html")

@@ -17,6 +17,7 @@ from ingest.errors import IndexNotFound
 from ingest.index import ReportIndex, read_manifest
 from ingest.loading import load_text
 from ingest.pipeline import IngestReport, ingest_paths, update_index
+from ingest.query_batch import QueryBatcher
 from ingest.records import Document
 from ingest.tokens import count_tokens, get_encoding
 from rag.answering.answerer import Answerer
@@ -37,6 +38,8 @@ class Engine:
         """progress: told, in one line, when a one-time build (the model, its ONNX export) starts."""
         self.settings = settings
         self.index_dir = (index_dir or settings.index_dir).expanduser()
+        if embedder is not None and not isinstance(embedder, QueryBatcher):
+            embedder = QueryBatcher(embedder, settings.query_batch)
         self._embedder = embedder
         self._progress = progress
         self._retriever: Retriever | None = None
@@ -51,12 +54,14 @@ class Engine:
         if self._embedder is None:
             with self._load_lock:
                 if self._embedder is None:
-                    self._embedder = LazyEmbedder(
+                    lazy = LazyEmbedder(
                         self.settings.embed_model or None,
                         self.settings.cache_dir,
                         progress=self._progress,
                         backend=self.settings.embed_backend,
                     )
+                    # Concurrent questions share one encoder call (see ingest.query_batch).
+                    self._embedder = QueryBatcher(lazy, self.settings.query_batch)
         return self._embedder
 
     @property

@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from rag.config import Settings
 from rag.edges.api import ask, documents, health, openai_chat, search
-from rag.edges.api.admission import QUEUE_PER_WORKER, WorkPool
+from rag.edges.api.admission import WorkPool
 from rag.edges.api.deps import Services
 from rag.edges.api.errors import add_error_handlers
 from rag.edges.api.limits import BodyLimit, RateLimiter, body_limits
@@ -35,9 +35,7 @@ def create_app(
         engine=engine,
         settings=settings,
         loader=Loader(engine, build_index=build_index, progress=progress),
-        pool=WorkPool(
-            settings.max_concurrency, settings.max_concurrency * QUEUE_PER_WORKER, settings.request_timeout_s
-        ),
+        pool=WorkPool(settings.max_concurrency, settings.request_timeout_s, settings.max_queue_wait_s),
         limiter=RateLimiter(settings.rate_limit_per_minute),
     )
 

@@ -32,8 +32,11 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def ready_services(request: Request) -> Services:
-    """The services, once the engine can answer, for a client within its rate limit."""
+async def ready_services(request: Request) -> Services:
+    """The services, once the engine can answer, for a client within its rate limit.
+
+    Async, as are the others here, though nothing in them awaits: FastAPI runs a plain `def`
+    dependency on its thread pool, a hop out of the event loop and back for every request."""
     found = services(request)
     found.limiter.check(request.client.host if request.client else "unknown")
     found.loader.require_ready()
@@ -43,7 +46,7 @@ def ready_services(request: Request) -> Services:
 bearer = HTTPBearer(auto_error=False, description="RAG_API_KEY, for the write endpoints")
 
 
-def writer_services(
+async def writer_services(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Services:
     """The services, for a caller holding RAG_API_KEY (writes are off when none is set)."""
@@ -59,7 +62,7 @@ def writer_services(
             "missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return ready_services(request)
+    return await ready_services(request)
 
 
 Ready = Annotated[Services, Depends(ready_services)]
