@@ -36,8 +36,12 @@ BACKENDS = ("auto", "onnx", "torch")
 class Embedder(Protocol):
     """Turns texts into rows of a float32 matrix with unit L2 norm (inner product = cosine)."""
 
-    model_id: str  # stable name, stored in index manifests to catch a model mismatch
-    dimension: int
+    @property
+    def model_id(self) -> str:  # stable name, stored in index manifests to catch a model mismatch
+        ...
+
+    @property
+    def dimension(self) -> int: ...
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 

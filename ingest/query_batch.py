@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.embedder import Embedder
+from ingest.embedder import Embedder, LazyEmbedder
 
 
 @dataclass(eq=False)
@@ -34,7 +34,7 @@ class QueryBatcher:
     """An Embedder whose single-query `embed_queries` calls from concurrent threads are
     embedded together; everything else goes straight to `embedder`."""
 
-    def __init__(self, embedder: Embedder, max_batch: int = 16) -> None:
+    def __init__(self, embedder: Embedder | LazyEmbedder, max_batch: int = 16) -> None:
         self.embedder = embedder
         self.max_batch = max_batch
         self._lock = threading.Lock()

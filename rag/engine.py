@@ -38,9 +38,11 @@ class Engine:
         """progress: told, in one line, when a one-time build (the model, its ONNX export) starts."""
         self.settings = settings
         self.index_dir = (index_dir or settings.index_dir).expanduser()
-        if embedder is not None and not isinstance(embedder, QueryBatcher):
-            embedder = QueryBatcher(embedder, settings.query_batch)
-        self._embedder = embedder
+        self._embedder: QueryBatcher | None = None
+        if isinstance(embedder, QueryBatcher):
+            self._embedder = embedder
+        elif embedder is not None:  # concurrent questions share one encoder call (ingest.query_batch)
+            self._embedder = QueryBatcher(embedder, settings.query_batch)
         self._progress = progress
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
@@ -50,7 +52,7 @@ class Engine:
 
     # --- loading -------------------------------------------------------------------------
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> QueryBatcher:
         if self._embedder is None:
             with self._load_lock:
                 if self._embedder is None:
