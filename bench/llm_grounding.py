@@ -5,8 +5,9 @@ unanswerable) through an OpenAI-compatible server, each LLM reply checked senten
     RAG_LLM_BASE_URL=http://127.0.0.1:8000/v1 RAG_LLM_MODEL=gemma3-270m python -m bench.llm_grounding
 
 Prints the table (sentences kept / dropped / re-cited, answers checkable, latency with the check
-on and off, latency of a fallback) and writes every checked sentence to --sentences (JSONL) for
-hand-labelling. One LLM call per question: the check-off answer is the same reply unchecked.
+on and off, latency of a fallback) and writes every answer that kept LLM sentences to --sentences
+(JSONL) for hand-labelling. Everything goes through `Engine.answer`, one call per question: the
+latency with the check off is the answer's total less the check's own time (`timings_ms`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rag.answering.llm import LLMError, generate_answer
 from rag.config import Settings
 from rag.engine import Engine
 
@@ -45,102 +45,79 @@ def main() -> None:
         raise SystemExit("set RAG_LLM_BASE_URL and RAG_LLM_MODEL (see the module docstring)")
     engine = Engine(settings, index_dir=args.index)
     engine.ensure_index()
-    answerer = engine.answerer
-    answerer.warm_up()
-    rows, sentences = [], []
+    engine.warm_up()
+    rows, kept = [], []
     for item in pick():
-        question = item["question"]
-        started = time.perf_counter()
-        evidence = answerer.gather(question)
-        fallback = answerer._extractive(evidence)
-        hits = evidence.retrieval.hits
-        llm_started = time.perf_counter()
-        try:
-            reply = generate_answer(answerer.llm, question, evidence.language, [h.chunk.text for h in hits])
-            error = ""
-        except LLMError as exc:
-            reply, error = None, str(exc)
-        llm_ms = (time.perf_counter() - llm_started) * 1000.0
-        base_ms = (time.perf_counter() - started) * 1000.0
-        if reply is None:
-            on = off = answerer._fell_back(fallback, error, llm_ms)
-        else:
-            answerer.verify = False
-            off = answerer._from_reply(reply, evidence, fallback, llm_ms)
-            answerer.verify = True
-            on = answerer._from_reply(reply, evidence, fallback, llm_ms)
-            if reply.cited and not reply.refused:
-                for verdict in answerer._ground(reply.text, evidence).verdicts:
-                    sentences.append(
-                        {
-                            "id": item["id"],
-                            "question": question,
-                            "evidence": item["evidence"],
-                            "answerable": item["answerable"],
-                            "sentence": verdict.claim.text,
-                            "cited": verdict.claim.cited,
-                            "status": verdict.status.value,
-                            "now_cites": verdict.cited,
-                            "why": verdict.why,
-                            "passages": {
-                                n: hits[n - 1].chunk.text for n in {*verdict.claim.cited, *verdict.cited}
-                            },
-                        }
-                    )
-        check_ms = on.timings_ms.get("grounding", 0.0)
+        answer = engine.answer(item["question"])
+        timings = answer.timings_ms
+        check_ms = timings.get("grounding", 0.0)
         rows.append(
             {
                 "id": item["id"],
                 "language": item["language"],
-                "checkable": bool(reply and reply.cited and not reply.refused),
-                "refused": bool(reply and reply.refused),
-                "on": on.answerer,
-                "off": off.answerer,
-                "notice": on.notice,
-                "grounding": on.grounding,
-                "llm_ms": llm_ms,
+                # The check ran: the reply cited a passage and was not a refusal.
+                "checkable": bool(answer.grounding),
+                "refused": answer.answerer != "extractive (fallback)" and not answer.found,
+                "asked": "llm" in timings and "was not asked" not in answer.notice,
+                "answerer": answer.answerer,
+                "notice": answer.notice,
+                "grounding": answer.grounding,
+                "llm_ms": timings.get("llm", 0.0),
                 "check_ms": check_ms,
-                "off_ms": base_ms,
-                "on_ms": base_ms + check_ms,
+                "on_ms": timings["total"],
+                "off_ms": timings["total"] - check_ms,
             }
         )
-        print(
-            json.dumps(
-                replace(on, related=(), citations=()).as_dict() | {"id": item["id"]}, ensure_ascii=False
-            )[:300]
-        )
-    args.sentences.write_text(
-        "\n".join(json.dumps(s, ensure_ascii=False) for s in sentences) + "\n", encoding="utf-8"
-    )
-    report(rows, sentences)
+        if answer.answerer == "llm+checked" and answer.found:
+            kept.append(
+                {
+                    "id": item["id"],
+                    "question": item["question"],
+                    "evidence": item["evidence"],
+                    "answerable": item["answerable"],
+                    "answer": answer.answer,
+                    "grounding": answer.grounding,
+                    "citations": {c.n: c.text for c in answer.citations},
+                }
+            )
+        print(json.dumps(replace(answer, related=(), citations=()).as_dict() | {"id": item["id"]}, ensure_ascii=False)[:300])
+    args.sentences.write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in kept), encoding="utf-8")
+    report(rows)
 
 
-def report(rows: list[dict], sentences: list[dict]) -> None:
+def report(rows: list[dict]) -> None:
     def median(values: list[float]) -> str:
         return f"{statistics.median(values) / 1000:.2f} s" if values else "-"
 
     def count(status: str) -> int:
-        return sum(s["status"] == status for s in sentences)
+        return sum(r["grounding"].get(status, 0) for r in rows)
 
-    fallbacks = [r for r in rows if r["on"] == "extractive (fallback)"]
+    fallbacks = [r for r in rows if r["answerer"] == "extractive (fallback)"]
+    asked = [r for r in fallbacks if r["asked"]]
     print()
     print(
-        "| questions | checkable replies | refusals | sentences | kept | dropped | re-cited | answers llm+checked | fallbacks |"
+        "| questions | LLM asked | checkable replies | refusals | sentences | kept | dropped | re-cited "
+        "| answers llm+checked | fallbacks |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| {len(rows)} | {sum(r['checkable'] for r in rows)} | {sum(r['refused'] for r in rows)} | {len(sentences)} "
+        f"| {len(rows)} | {sum(r['asked'] for r in rows)} | {sum(r['checkable'] for r in rows)} "
+        f"| {sum(r['refused'] for r in rows)} | {count('supported') + count('recited') + count('dropped')} "
         f"| {count('supported')} | {count('dropped')} | {count('recited')} "
-        f"| {sum(r['on'] == 'llm+checked' for r in rows)} | {len(fallbacks)} |"
+        f"| {sum(r['answerer'] == 'llm+checked' for r in rows)} | {len(fallbacks)} |"
     )
     print()
-    print("| latency (median) | check off | check on | check alone (max) | fallback answer | LLM call |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| latency (median) | check off | check on | check alone (max) | fallback answer (LLM asked) "
+        "| fallback answer (all) | LLM call |"
+    )
+    print("|---|---|---|---|---|---|---|")
     checks = [r["check_ms"] for r in rows if r["check_ms"]]
     print(
         f"| all {len(rows)} | {median([r['off_ms'] for r in rows])} | {median([r['on_ms'] for r in rows])} "
         f"| {statistics.median(checks) if checks else 0:.1f} ms ({max(checks, default=0):.1f} ms) "
-        f"| {median([r['on_ms'] for r in fallbacks])} | {median([r['llm_ms'] for r in rows])} |"
+        f"| {median([r['on_ms'] for r in asked])} | {median([r['on_ms'] for r in fallbacks])} "
+        f"| {median([r['llm_ms'] for r in rows if r['asked']])} |"
     )
     notices: dict[str, int] = {}
     for r in fallbacks:

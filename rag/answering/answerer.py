@@ -513,20 +513,30 @@ class Answerer:
         return self.llm is not None and use_llm is not False
 
     def _generative(self, evidence: Evidence, history: Sequence[Turn], fallback: Answer) -> Answer:
-        from rag.answering.llm import LLMError, generate_answer
+        from rag.answering.llm import LLMError, generate_answer, renumber
 
+        if evidence.unmet:
+            return self._not_asked(fallback, evidence)
+        numbers, excerpts = llm_passages(evidence)
         started = time.perf_counter()
         try:
             reply = generate_answer(
                 self.llm,
                 evidence.question,
                 evidence.language,
-                [hit.chunk.text for hit in evidence.retrieval.hits],
+                excerpts,
                 [(turn.question, turn.answer) for turn in history],
             )
         except LLMError as exc:
             return self._fell_back(fallback, _llm_notice(exc), (time.perf_counter() - started) * 1000.0)
-        return self._from_reply(reply, evidence, fallback, (time.perf_counter() - started) * 1000.0)
+        return self._from_reply(renumber(reply, numbers), evidence, fallback, (time.perf_counter() - started) * 1000.0)
+
+    def _not_asked(self, fallback: Answer, evidence: Evidence) -> Answer:
+        """The report lacks what the question asks (the constraints no passage meets): any LLM
+        answer but a refusal would fall back (`_not_an_answer`), so the model is not asked, and
+        the extractive refusal says what is missing."""
+        missing = ", ".join(c.surface for c in evidence.unmet)
+        return self._fell_back(fallback, f"the report does not say {missing}, so the LLM was not asked", 0.0)
 
     def _fell_back(self, fallback: Answer, notice: str, llm_ms: float, **changes: Any) -> Answer:
         """The extractive answer in place of the LLM's, saying why and what the LLM cost."""
@@ -582,19 +592,15 @@ class Answerer:
 
     def _ground(self, text: str, evidence: Evidence) -> Any:
         """Each sentence of an LLM answer checked against the retrieved passages it cites."""
-        from rag.answering.grounding import best_similarities, check, split_claims
+        from rag.answering.grounding import check, split_claims
 
-        claims = split_claims(text)
         hits = evidence.retrieval.hits
         index = self.retriever.index
-        if claims:
-            vectors = self.retriever.embedder.embed_queries([claim.text for claim in claims])
-            sentences = [index.sentence_vectors[index.sentence_rows[self._row_of[hit.chunk.id]]] for hit in hits]
-            scores = best_similarities(vectors, sentences)
         return check(
-            claims,
+            split_claims(text),
             [hit.chunk.text for hit in hits],
-            lambda claim, number: float(scores[claim, number - 1]),
+            [index.sentence_vectors[index.sentence_rows[self._row_of[hit.chunk.id]]] for hit in hits],
+            self.retriever.embedder.embed_queries,
             evidence.language,
             self.glossary,
         )
@@ -671,14 +677,24 @@ class Answerer:
                 yield "delta", piece
             yield "done", answer
             return
-        from rag.answering.llm import LLMError, parse_reply, stream_answer
+        from rag.answering.llm import LLMError, parse_reply, renumber, stream_answer
 
         evidence = self.gather(question, history, top_k)
         fallback = self._extractive(evidence)
+        if evidence.unmet:
+            answer = self._not_asked(fallback, evidence)
+            yield "citations", [c.as_dict() for c in answer.citations]
+            for piece in _pieces(answer.answer):
+                yield "delta", piece
+            timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
+            yield "done", replace(answer, timings_ms=timings)
+            return
         hits = evidence.retrieval.hits
+        numbers, excerpts = llm_passages(evidence)
+        # Numbered as the model sees them, so that the streamed [n] point at the right passage.
         yield "citations", [
             {"n": n, "doc_id": h.chunk.doc_id, "source": h.source, "chunk_id": h.chunk.id, "text": h.chunk.text}
-            for n, h in enumerate(hits, start=1)
+            for n, h in enumerate((hits[number - 1] for number in numbers), start=1)
         ]
         llm_started = time.perf_counter()
         parts: list[str] = []
@@ -687,7 +703,7 @@ class Answerer:
                 self.llm,
                 evidence.question,
                 evidence.language,
-                [hit.chunk.text for hit in hits],
+                excerpts,
                 [(turn.question, turn.answer) for turn in history],
             ):
                 parts.append(delta)
@@ -698,7 +714,8 @@ class Answerer:
             # The final answer is the checked one: when the check changed the streamed text,
             # "done" carries the corrected answer, and clients show it in place of the deltas.
             llm_ms = (time.perf_counter() - llm_started) * 1000.0
-            answer = self._from_reply(parse_reply("".join(parts), len(hits)), evidence, fallback, llm_ms)
+            reply = renumber(parse_reply("".join(parts), len(excerpts)), numbers)
+            answer = self._from_reply(reply, evidence, fallback, llm_ms)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
         yield "done", replace(answer, timings_ms=timings)
 
@@ -720,6 +737,50 @@ def _plain_refusal(
 
 
 _PUNCTUATION_AND_SPACE = re.compile(r"[\s\W_]+")
+
+# What the LLM reads: reading the prompt dominates a small model's time (Gemma 3 270M on one core
+# reads ~90 tokens/s; five whole passages are 500-800 tokens, ~7 s), so it gets excerpts: the
+# best candidate sentence of each of the top passages with the sentences around it.
+LLM_PASSAGES = 3
+EXCERPT_CHARS = 160  # a window longer than this is cut to the candidate sentence alone
+
+
+def llm_passages(evidence: Evidence, limit: int = LLM_PASSAGES) -> tuple[list[int], list[str]]:
+    """The passages to send the LLM: (the retrieved passage's 1-based number, an excerpt) pairs,
+    as two lists, best candidate first. The excerpt is the passage's best candidate sentence with
+    its neighbours; without candidates, the top passages' first sentences."""
+    hits = evidence.retrieval.hits
+    number_of = {hit.chunk.id: n for n, hit in enumerate(hits, start=1)}
+    numbers: list[int] = []
+    excerpts: list[str] = []
+    for item in evidence.ranked:
+        number = number_of.get(item.chunk.id)
+        if number is None or number in numbers:
+            continue
+        numbers.append(number)
+        excerpts.append(_window(item.chunk, item.sentence))
+        if len(numbers) == limit:
+            return numbers, excerpts
+    for number, hit in enumerate(hits, start=1):
+        if len(numbers) == min(limit, 2) or not hit.chunk.sentences:
+            break
+        if number not in numbers:
+            numbers.append(number)
+            excerpts.append(_window(hit.chunk, hit.chunk.sentences[0]))
+    return numbers, excerpts
+
+
+def _window(chunk: Chunk, sentence: Sentence) -> str:
+    """`sentence` with the sentences before and after it in `chunk`, as the chunk writes them;
+    the sentence alone when that is longer than `EXCERPT_CHARS`."""
+    texts = [s.text for s in chunk.sentences]
+    at = texts.index(sentence.text) if sentence.text in texts else -1
+    if at < 0:
+        return sentence.text
+    first, last = texts[max(0, at - 1)], texts[min(len(texts) - 1, at + 1)]
+    start, end = chunk.text.find(first), chunk.text.find(last)
+    window = chunk.text[start : end + len(last)] if 0 <= start <= end else sentence.text
+    return window if len(window) <= EXCERPT_CHARS else sentence.text
 
 
 def _llm_notice(error: Exception) -> str:

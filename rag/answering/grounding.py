@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 import numpy as np
 
@@ -176,6 +177,7 @@ def _with_markers(text: str, cited: Sequence[int], language: str) -> str:
 # --- facts --------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=2048)
 def _plain(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     return re.sub(r"(?<=\d),(?=\d{3})", "", text)
@@ -248,12 +250,15 @@ def _names(person: Constraint, passage: str) -> list[str]:
 
 
 def _is_person(constraint: Constraint, passage: str) -> bool:
+    return any(_tagged_person(name) for name in _names(constraint, passage) or list(constraint.forms[:1]))
+
+
+@lru_cache(maxsize=4096)
+def _tagged_person(name: str) -> bool:
+    """jieba tags (part of) `name` as a person; cached: its HMM cut was most of the check's time."""
     from rag.answering.constraints import posseg
 
-    for name in _names(constraint, passage) or list(constraint.forms[:1]):
-        if any(pair.flag.startswith("nr") for pair in posseg().cut(name)):
-            return True
-    return False
+    return any(pair.flag.startswith("nr") for pair in posseg().cut(name))
 
 
 def _title_spans(person: Constraint, passage: str) -> list[str]:
@@ -274,63 +279,88 @@ def _right_before(text: str, first: str, second: str) -> bool:
     return False
 
 
-# --- the check ----------------------------------------------------------------------------------
+# --- the check ---------------------------------------------------------------------------------
 
 
 def check(
     claims: Sequence[Claim],
     passages: Sequence[str],
-    similarity: Callable[[int, int], float],
+    sentence_vectors: Sequence[np.ndarray],
+    embed: Callable[[list[str]], np.ndarray],
     language: str,
     translator: Translator | None = None,
     floor: dict[str, float] | None = None,
 ) -> Grounding:
     """Each claim against the passages it cites (`passages` numbered 1..).
 
-    similarity(claim_index, passage_number): e5 cosine between the claim and the passage's closest
-    sentence. A claim whose citations all fail is re-cited to the first other passage that
-    supports it, or dropped; a claim citing nothing valid is tried against every passage.
+    sentence_vectors[p]: unit e5 vectors of passage p+1's sentences, one row each.
+    embed(texts): unit e5 query vectors of claim texts; called at most once, and only for the
+    claims whose facts some passage holds (the facts are checked first: most unsupported
+    sentences fail there, and the e5 encode is the check's largest cost).
+    A claim whose citations all fail is re-cited to the first other passage that supports it, or
+    dropped; a claim citing nothing valid is tried against every passage.
     """
     floors = floor or SIMILARITY_FLOOR
+    facts = [_FactCheck(claim, passages, translator) for claim in claims]
+    need = [i for i, fact in enumerate(facts) if fact.any_holds()]
+    scores = np.zeros((len(claims), len(passages)), dtype=np.float32)
+    if need:
+        scores[need] = best_similarities(embed([claims[i].text for i in need]), sentence_vectors)
     verdicts = []
-    for index, claim in enumerate(claims):
-        minimum = floors.get(detect_language(claim.text), floors.get(language, 0.0))
-        verdicts.append(
-            _verdict(claim, passages, lambda number, i=index: similarity(i, number), minimum, translator)  # type: ignore[misc]
-        )
+    for index, fact in enumerate(facts):
+        minimum = floors.get(detect_language(fact.claim.text), floors.get(language, 0.0))
+        verdicts.append(fact.verdict(scores[index], minimum))
     return Grounding(tuple(verdicts), language)
 
 
-def _verdict(
-    claim: Claim,
-    passages: Sequence[str],
-    similarity: Callable[[int], float],
-    floor: float,
-    translator: Translator | None,
-) -> Verdict:
-    if _QUESTION.search(claim.text):
+class _FactCheck:
+    """One claim's facts against the passages, each passage checked once, when first asked."""
+
+    def __init__(self, claim: Claim, passages: Sequence[str], translator: Translator | None) -> None:
+        self.claim = claim
+        self.passages = passages
+        self.question = bool(_QUESTION.search(claim.text))
         # A small model often restates the question: it claims nothing, and answers nothing.
-        return Verdict(claim, Status.DROPPED, (), "a question, not an answer")
-    constraints = claim_constraints(claim.text, translator)
-    reasons: dict[int, str] = {}
+        self.constraints = () if self.question else claim_constraints(claim.text, translator)
+        self.valid = [n for n in claim.cited if 1 <= n <= len(passages)]
+        self._reasons: dict[int, str] = {}
 
-    def unsupported(number: int) -> str:
-        """Why passage `number` does not support the claim ("" when it does)."""
-        if number not in reasons:
-            reasons[number] = _why_not(
-                claim.text, constraints, passages[number - 1], number, similarity(number), floor
-            )
-        return reasons[number]
+    def lacks(self, number: int) -> str:
+        """What passage `number` lacks of the claim's facts and wording ("" when nothing)."""
+        if number not in self._reasons:
+            self._reasons[number] = _facts_missing(self.claim.text, self.constraints, self.passages[number - 1], number)
+        return self._reasons[number]
 
-    valid = [n for n in claim.cited if 1 <= n <= len(passages)]
-    supporting = tuple(n for n in valid if not unsupported(n))
-    if supporting:
-        return Verdict(claim, Status.SUPPORTED, supporting)
-    why = "; ".join(reasons[n] for n in valid) or "cites no passage"
-    other = next((n for n in range(1, len(passages) + 1) if n not in valid and not unsupported(n)), None)
-    if other is not None:
-        return Verdict(claim, Status.RECITED, (other,), why)
-    return Verdict(claim, Status.DROPPED, (), why)
+    def any_holds(self) -> bool:
+        """Whether some passage the verdict may try holds the facts: then it needs e5."""
+        if self.question:
+            return False
+        if any(not self.lacks(n) for n in self.valid):
+            return True
+        return any(not self.lacks(n) for n in range(1, len(self.passages) + 1) if n not in self.valid)
+
+    def verdict(self, similarity: np.ndarray, floor: float) -> Verdict:
+        claim = self.claim
+        if self.question:
+            return Verdict(claim, Status.DROPPED, (), "a question, not an answer")
+
+        def unsupported(number: int) -> str:
+            lacking = self.lacks(number)
+            if lacking:
+                return lacking
+            score = float(similarity[number - 1])
+            return "" if score >= floor else f"[{number}] is about something else (similarity {score:.2f})"
+
+        reasons = {n: unsupported(n) for n in self.valid}
+        supporting = tuple(n for n in self.valid if not reasons[n])
+        if supporting:
+            return Verdict(claim, Status.SUPPORTED, supporting)
+        why = "; ".join(reasons[n] for n in self.valid) or "cites no passage"
+        others = (n for n in range(1, len(self.passages) + 1) if n not in self.valid)
+        other = next((n for n in others if not unsupported(n)), None)
+        if other is not None:
+            return Verdict(claim, Status.RECITED, (other,), why)
+        return Verdict(claim, Status.DROPPED, (), why)
 
 
 def _coverage(claim: str, text: str) -> float:
@@ -342,20 +372,31 @@ def _coverage(claim: str, text: str) -> float:
     return sum(bigram in text for bigram in bigrams) / len(bigrams)
 
 
-def _why_not(
-    claim: str, constraints: Sequence[Constraint], passage: str, number: int, score: float, floor: float
-) -> str:
-    # The facts must stand together, in one sentence of the passage or two in a row: a passage
-    # holding "2027年度" in one sentence and "上海" in another does not say 2027's is in Shanghai.
+@lru_cache(maxsize=512)
+def _windows(passage: str) -> tuple[str, ...]:
+    """The passage's sentences two at a time: where a claim's facts must stand together (a
+    passage holding "2027年度" in one sentence and "上海" in another does not say 2027's is in
+    Shanghai). Cached: an answer's sentences are checked against the same few passages."""
     sentences = [s for s in _PASSAGE_SENTENCE.findall(passage) if s.strip()] or [passage]
-    windows = [" ".join(sentences[i : i + 2]) for i in range(max(1, len(sentences) - 1))]
-    missing = min((missing_facts(claim, constraints, window) for window in windows), key=len)
+    return tuple(" ".join(sentences[i : i + 2]) for i in range(max(1, len(sentences) - 1)))
+
+
+def _facts_missing(claim: str, constraints: Sequence[Constraint], passage: str, number: int) -> str:
+    """Why passage `number` does not hold the claim's facts or wording ("" when it does)."""
+    windows = _windows(passage)
+    missing: list[str] | None = None
+    for window in windows:
+        lacking = missing_facts(claim, constraints, window)
+        if missing is None or len(lacking) < len(missing):
+            missing = lacking
+        if not missing:
+            break  # one window holding every fact is enough
     if missing:
         return f"[{number}] lacks " + ", ".join(missing)
     covered = max(_coverage(claim, window) for window in windows)
     if covered < COVERAGE_FLOOR:
         return f"[{number}] says little of it (shares {covered:.0%} of its words)"
-    return "" if score >= floor else f"[{number}] is about something else (similarity {score:.2f})"
+    return ""
 
 
 def best_similarities(claim_vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]) -> np.ndarray:

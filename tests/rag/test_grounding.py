@@ -4,12 +4,15 @@ through the real answerer over the bundled report and the real e5 model."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 
 import pytest
 from fake_openai import FakeOpenAI
 
 from ingest.embedder import Embedder
+from rag.answering.answerer import EXCERPT_CHARS, llm_passages
 from rag.answering.grounding import Claim, split_claims
 from rag.config import Settings
 from rag.engine import Engine
@@ -63,9 +66,12 @@ def engine_on(fake: FakeOpenAI, bundled: Engine, embedder: Embedder, verify: boo
 
 
 def passage_number(engine: Engine, question: str, holding: str) -> int:
-    """The number the LLM is shown for the retrieved passage holding `holding`."""
-    hits = engine.answerer.gather(question).retrieval.hits
-    return next(n for n, hit in enumerate(hits, 1) if holding in hit.chunk.text)
+    """The number the LLM is shown for the retrieved passage holding `holding` (it is shown
+    excerpts of a few passages, numbered 1..)."""
+    evidence = engine.answerer.gather(question)
+    numbers, _ = llm_passages(evidence)
+    hits = evidence.retrieval.hits
+    return next(n for n, number in enumerate(numbers, 1) if holding in hits[number - 1].chunk.text)
 
 
 def ask(engine: Engine, fake: FakeOpenAI, question: str, reply: str) -> Answer:
@@ -186,3 +192,38 @@ def test_a_stream_without_done_falls_back_with_a_notice(engine: Engine, fake: Fa
 
     assert answer.answerer == "extractive (fallback)" and "[DONE]" in answer.notice
     assert answer.notice.startswith("LLM unavailable") and answer.timings_ms["llm"] > 0
+
+
+def test_the_openai_stream_ends_with_the_checked_answer(engine: Engine, fake: FakeOpenAI) -> None:
+    from fastapi.testclient import TestClient
+
+    from rag.edges.api.app import create_app
+
+    n = passage_number(engine, WHERE_2027, "2027年度长三角地区主要领导座谈会在安徽省召开")
+    fake.reply = f"2027年度长三角地区主要领导座谈会在安徽省召开[{n}]。2025年度座谈会在浙江省召开[{n}]。"
+    body = {"model": "report", "messages": [{"role": "user", "content": WHERE_2027}], "stream": True}
+    with TestClient(create_app(engine, engine.settings)) as client:
+        while client.get("/readyz").status_code != 200:  # the engine is already loaded: moments
+            time.sleep(0.05)
+        response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    lines = response.text.splitlines()
+    chunks = [json.loads(line[5:]) for line in lines if line.startswith("data: {")]
+
+    contents = [c["choices"][0]["delta"].get("content", "") for c in chunks]
+    assert "".join(contents).startswith(fake.reply)  # the tokens as the model wrote them
+    checked = next(c for c in chunks if "checked" in c)
+    assert checked["checked"]["answer"] == "2027年度长三角地区主要领导座谈会在安徽省召开[1]。"
+    assert checked["checked"]["grounding"] == {"supported": 1, "recited": 0, "dropped": 1}
+    assert checked["choices"][0]["delta"]["content"] == "\n\n核对后的回答：\n" + checked["checked"]["answer"]
+
+
+def test_llm_passages_are_excerpts_numbered_for_the_retrieved_passages(engine: Engine) -> None:
+    evidence = engine.answerer.gather(WHERE_2027)
+    numbers, excerpts = llm_passages(evidence, limit=3)
+    hits = evidence.retrieval.hits
+
+    assert 1 <= len(numbers) <= 3 and len(set(numbers)) == len(numbers)
+    for number, excerpt in zip(numbers, excerpts, strict=True):
+        assert excerpt in hits[number - 1].chunk.text and len(excerpt) <= EXCERPT_CHARS
+    assert "安徽省召开" in excerpts[0]  # the best candidate's passage first

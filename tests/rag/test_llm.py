@@ -3,6 +3,8 @@ against a local fake OpenAI-compatible server."""
 
 from __future__ import annotations
 
+import os
+
 import socket
 import time
 from collections.abc import Iterator
@@ -20,7 +22,9 @@ from rag.answering.llm import (
     LLMConfig,
     LLMError,
     OffTrack,
+    INSTRUCTIONS,
     build_messages,
+    renumber,
     clean_markers,
     generate_answer,
     is_refusal,
@@ -68,6 +72,23 @@ def test_messages_number_the_passages_and_ask_in_the_question_language() -> None
     system_zh, example_zh, _ = (m["content"] for m in build_messages("GDP增长了多少？", "zh", PASSAGES, None))
     assert "Simplified Chinese" in system_zh and REFUSALS["zh"] in system_zh
     assert example_zh == "新博物馆共有8个展厅[2]。"
+
+
+def test_every_question_shares_the_instructions_as_the_prompt_prefix() -> None:
+    # A server that caches the prompt prefix (llama.cpp's) reads the instructions once, whatever
+    # the question or its language; what differs starts with the worked example.
+    zh = build_messages("GDP增长了多少？", "zh", PASSAGES, None)[0]["content"]
+    en = build_messages("What is new?", "en", ["Other."], None)[0]["content"]
+    shared = len(os.path.commonprefix([zh, en]))
+    assert shared >= len(INSTRUCTIONS) and "Chinese" not in zh[:shared] and "English" not in en[:shared]
+
+
+def test_renumber_maps_the_excerpts_to_the_retrieved_passages() -> None:
+    reply = parse_reply("Shanghai [2]. In May [1][2]. Nowhere [3].", 2)
+    renumbered = renumber(reply, [4, 1])
+
+    assert renumbered.text == "Shanghai [1]. In May [4][1]. Nowhere."
+    assert renumbered.cited == [1, 4] and not renumbered.refused
 
 
 def test_injected_delimiters_stay_inside_their_passage() -> None:

@@ -36,6 +36,10 @@ from rag.records import Answer
 log = logging.getLogger("rag.api")
 
 SOURCES_HEADING = {"zh": "来源：", "en": "Sources:"}
+# A stream sends the model's tokens as they come; when the groundedness check changed them, the
+# checked answer follows under this heading (OpenAI chunks can only append), and in the chunk's
+# `checked` field, as /ask/stream's `done` event carries it.
+CHECKED_HEADING = {"zh": "核对后的回答：", "en": "Checked answer:"}
 
 
 def chat_content(answer: Answer) -> str:
@@ -49,6 +53,23 @@ def sources_text(answer: Answer) -> str:
         return ""
     lines = [f"[{c.n}] {c.source}: {c.sentence}" for c in answer.citations]
     return f"\n\n{SOURCES_HEADING.get(answer.language, 'Sources:')}\n" + "\n".join(lines)
+
+
+def checked_text(answer: Answer) -> str:
+    """The checked answer as appended to streamed tokens it replaces."""
+    return f"\n\n{CHECKED_HEADING.get(answer.language, CHECKED_HEADING['en'])}\n{answer.answer}"
+
+
+def checked_fields(answer: Answer) -> dict[str, Any]:
+    """The `checked` extension of the chunk that carries the checked answer: what /ask/stream's
+    `done` event says of it."""
+    return {
+        "answer": answer.answer,
+        "answerer": answer.answerer,
+        "notice": answer.notice,
+        "grounding": dict(answer.grounding),
+        "replaces_streamed": True,
+    }
 
 
 def conversation(messages: Sequence[ChatMessage], request: type[AskRequest]) -> tuple[str, list[Turn]]:
@@ -156,7 +177,8 @@ def _with_usage(
 async def _chat_chunks(
     events: AsyncIterator[tuple[str, Any]], completion_id: str, created: int, request: Request
 ) -> AsyncIterator[bytes]:
-    """OpenAI `chat.completion.chunk`s: role (+ citations), content deltas, the sources, stop, [DONE]."""
+    """OpenAI `chat.completion.chunk`s: role (+ citations), content deltas, the checked answer
+    when it differs from the deltas, the sources, stop, [DONE]."""
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
@@ -164,15 +186,19 @@ async def _chat_chunks(
         return sse(None, {**data, "choices": [choice], **extra})
 
     answer: Answer | None = None
+    streamed: list[str] = []
     try:
         async for kind, value in events:
             if kind == "citations":
                 yield chunk({"role": "assistant", "content": ""}, citations=value)
             elif kind == "delta":
+                streamed.append(value)
                 yield chunk({"content": value})
             elif kind == "done":
                 answer = value
                 note_answerer(request, value)
+                if "".join(streamed).strip() != value.answer.strip():
+                    yield chunk({"content": checked_text(value)}, checked=checked_fields(value))
                 if value.citations:
                     yield chunk({"content": sources_text(value)})
             elif kind == "usage" and answer is not None:
