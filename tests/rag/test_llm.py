@@ -4,7 +4,6 @@ against a local fake OpenAI-compatible server."""
 from __future__ import annotations
 
 import os
-
 import socket
 import time
 from collections.abc import Iterator
@@ -16,19 +15,19 @@ from fake_openai import FakeOpenAI
 
 from ingest.errors import BadInput, RagError
 from rag.answering.llm import (
+    INSTRUCTIONS,
     MAX_HISTORY_TURNS,
     REFUSALS,
     LLMClient,
     LLMConfig,
     LLMError,
     OffTrack,
-    INSTRUCTIONS,
     build_messages,
-    renumber,
     clean_markers,
     generate_answer,
     is_refusal,
     parse_reply,
+    renumber,
     stream_answer,
 )
 
