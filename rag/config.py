@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     query_batch: int = Field(16, ge=1, le=256)
     request_timeout_s: float = Field(60.0, gt=0)
     # Admission (rag.edges.api.admission): queue while the expected wait fits this budget, else
-    # 503 at once with Retry-After. None: the request timeout less one recent service time.
-    max_queue_wait_s: float | None = Field(None, ge=0)
+    # 503 at once with Retry-After; never more than the request timeout less one service time.
+    # 5 s: a chat user who would wait longer is better told "busy, retry in N s" (at 512 clients
+    # the request-timeout budget kept 503s away but made answers take 9-25 s; BENCHMARKS.md).
+    max_queue_wait_s: float = Field(5.0, ge=0)
     cors_origins: str = ""  # comma-separated; empty = no CORS headers
     feedback_path: Path = Field(default_factory=lambda: default_data_dir() / "feedback.jsonl")
     eval_report_path: Path = Field(default_factory=lambda: default_data_dir() / "eval-report.html")

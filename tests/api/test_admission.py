@@ -88,3 +88,16 @@ def test_the_default_budget_is_the_timeout_less_one_service_time() -> None:
         assert pool.budget_s() == pytest.approx(10 - pool.service_s)
     finally:
         pool.close()
+
+
+def test_the_wait_budget_never_exceeds_the_request_timeout() -> None:
+    pool = WorkPool(workers=1, timeout_s=3, wait_budget_s=5.0)
+    try:
+        assert pool.budget_s() == pytest.approx(3 - FIRST_SERVICE_S)
+    finally:
+        pool.close()
+    pool = WorkPool(workers=1, timeout_s=60, wait_budget_s=5.0)
+    try:
+        assert pool.budget_s() == 5.0
+    finally:
+        pool.close()

@@ -3,8 +3,8 @@ fits the budget, and refused at once (503 with Retry-After) beyond it.
 
 The expected wait of a new request is (requests ahead of it) x (recent service time) / workers:
 with 8 workers finishing a question every 80 ms each, the 100th in line waits about 1 s. The
-budget is RAG_MAX_QUEUE_WAIT_S, by default the request timeout less one service time, so that
-an admitted request is expected to be answered before it times out (504). A refusal's Retry-After
+budget is RAG_MAX_QUEUE_WAIT_S (default 5 s), never more than the request timeout less one service
+time, so that an admitted request is expected to be answered before it times out (504). A refusal's Retry-After
 is the part of the expected wait beyond the budget, rounded up to whole seconds.
 
 The routes use two verbs, `run(fn, *args)` and `stream(events)`, and `close()` at shutdown; the
@@ -33,8 +33,8 @@ class WorkPool:
     A dedicated pool, not the event loop's default one: an abandoned (timed-out) call keeps its
     thread until it ends, so the number of threads doing engine work stays bounded.
 
-    wait_budget_s: the longest expected queueing a request is admitted with; None: `timeout_s`
-    less the recent service time.
+    wait_budget_s: the longest expected queueing a request is admitted with, capped at (and with
+    None equal to) `timeout_s` less the recent service time.
     """
 
     def __init__(self, workers: int, timeout_s: float, wait_budget_s: float | None = None) -> None:
@@ -52,9 +52,10 @@ class WorkPool:
         return self._service_s
 
     def budget_s(self) -> float:
-        if self.wait_budget_s is not None:
-            return self.wait_budget_s
-        return max(0.0, self.timeout_s - self._service_s)
+        within_timeout = max(0.0, self.timeout_s - self._service_s)
+        if self.wait_budget_s is None:
+            return within_timeout
+        return min(self.wait_budget_s, within_timeout)
 
     def expected_wait_s(self, pending: int | None = None) -> float:
         """How long a request arriving now can expect to queue before a worker takes it."""
