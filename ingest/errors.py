@@ -22,6 +22,12 @@ class ModelMismatch(RagError):
     status = 409
 
 
+class StoreUnavailable(RagError):
+    """The store's server cannot be reached (it recovers by itself when the server returns)."""
+
+    status = 503
+
+
 class ModelUnavailable(RagError):
     status = 503
 

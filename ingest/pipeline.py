@@ -7,10 +7,9 @@ named are kept unless `prune` (or removed by id). Nothing is written when nothin
 
 from __future__ import annotations
 
-import fcntl
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +17,11 @@ import numpy as np
 
 from ingest.chunking import chunk_document
 from ingest.embedder import Embedder
-from ingest.errors import BadInput, DocumentNotFound, IndexNotFound
-from ingest.index import ReportIndex
+from ingest.errors import BadInput, DocumentNotFound
 from ingest.loading import discover, load_document
-from ingest.records import Chunk, ChunkingSettings, Document
+from ingest.records import ChunkingSettings, Document
+from ingest.store.base import ChunkStore, DocumentPart, StoreInfo
+from ingest.store.directory import DirectoryStore
 from ingest.vector_index import resolve_index_type
 
 
@@ -45,29 +45,19 @@ class IngestReport:
         return {**self.__dict__, "changed": self.changed}
 
 
-@dataclass(frozen=True)
-class _DocumentPart:
-    document: Document
-    chunks: list[Chunk]
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-
-
-@contextmanager
-def index_lock(index_dir: Path) -> Iterator[None]:
+def index_lock(index_dir: Path) -> AbstractContextManager[None]:
     """One writer at a time per index directory (readers never need the lock)."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return DirectoryStore(index_dir).writer_lock()
+
+
+def as_store(target: Path | ChunkStore, index_type: str = "auto") -> ChunkStore:
+    """A path is an index directory (the default store); a store is used as it is."""
+    return DirectoryStore(target, index_type) if isinstance(target, Path) else target
 
 
 def ingest_paths(
     paths: Sequence[Path],
-    index_dir: Path,
+    index_dir: Path | ChunkStore,
     embedder: Embedder,
     chunking: ChunkingSettings,
     count_tokens: Callable[[str], int],
@@ -77,7 +67,7 @@ def ingest_paths(
     rebuild: bool = False,
     progress: bool = False,
 ) -> IngestReport:
-    """Ingest files and directories into the index at `index_dir`."""
+    """Ingest files and directories into the index at `index_dir` (or into a store)."""
     files = discover(list(paths))
     if not files:
         raise BadInput(
@@ -100,7 +90,7 @@ def ingest_paths(
 
 
 def update_index(
-    index_dir: Path,
+    index_dir: Path | ChunkStore,
     embedder: Embedder,
     chunking: ChunkingSettings,
     count_tokens: Callable[[str], int],
@@ -115,11 +105,14 @@ def update_index(
     """Add/replace `add`, drop `remove_ids` (and, with `prune`, every document not in `add`)."""
     started = time.perf_counter()
     resolve_index_type(index_type, 0)  # a bad RAG_INDEX_TYPE fails before any embedding work
-    with index_lock(index_dir):
-        existing = None if rebuild else _load_existing(index_dir, embedder.model_id)
-        old_parts = _parts_by_document(existing) if existing else {}
-        same_chunking = existing is not None and existing.manifest.chunking == chunking.as_dict()
-        unknown = [doc_id for doc_id in remove_ids if doc_id not in old_parts]
+    store = as_store(index_dir, index_type)
+    with store.writer_lock():
+        info = None if rebuild else store.info()
+        if info is not None:
+            store.verify(embedder.model_id)
+        old = store.documents() if info is not None else {}
+        same_chunking = info is not None and info.chunking == chunking.as_dict()
+        unknown = [doc_id for doc_id in remove_ids if doc_id not in old]
         if unknown:
             raise DocumentNotFound(
                 f"no document with id {', '.join(unknown)} in the index: list them with `rag documents` or GET /documents"
@@ -127,70 +120,66 @@ def update_index(
         added: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
-        parts: dict[str, _DocumentPart] = {}
         to_embed: list[Document] = []
         for doc in _unique(add):
-            old = old_parts.get(doc.id)
-            if old and same_chunking and old.document.content_hash == doc.content_hash:
+            entry = old.get(doc.id)
+            if entry and same_chunking and entry.content_hash == doc.content_hash:
                 unchanged.append(doc.id)
-                parts[doc.id] = old
             else:
-                (updated if old else added).append(doc.id)
+                (updated if entry else added).append(doc.id)
                 to_embed.append(doc)
         keep_ids = {doc.id for doc in add}
-        removed = [
-            doc_id for doc_id in old_parts if doc_id not in keep_ids and (prune or doc_id in remove_ids)
-        ]
-        for doc_id, old in old_parts.items():
-            if doc_id in parts or doc_id in removed or doc_id in {d.id for d in to_embed}:
-                continue
-            if same_chunking:
-                parts[doc_id] = old
-            else:
-                updated.append(doc_id)
-                to_embed.append(old.document)
+        removed = [doc_id for doc_id in old if doc_id not in keep_ids and (prune or doc_id in remove_ids)]
+        kept = [doc_id for doc_id in old if doc_id not in keep_ids and doc_id not in removed]
+        if kept and not same_chunking:
+            # New chunking settings: every kept document is chunked and embedded again.
+            updated.extend(kept)
+            to_embed.extend(_stored_documents(store, kept))
         embedded_chunks = 0
+        fresh: list[DocumentPart] = []
         if to_embed:
             fresh = _embed_documents(to_embed, embedder, chunking, count_tokens, progress)
             embedded_chunks = sum(len(part.chunks) for part in fresh)
-            parts.update({part.document.id: part for part in fresh})
-        needs_write = existing is None or bool(added or updated or removed)
-        ordered = [parts[doc_id] for doc_id in sorted(parts)]
-        chunk_count = sum(len(part.chunks) for part in ordered)
+        needs_write = info is None or bool(added or updated or removed)
+        counts = {doc_id: entry.chunks for doc_id, entry in old.items() if doc_id in kept or doc_id in unchanged}
+        counts.update({part.document.id: len(part.chunks) for part in fresh})
         if needs_write:
-            if not ordered:
+            if not counts:
                 raise BadInput(
                     "that would leave the index empty; remove the index directory instead "
-                    f"({index_dir}) or add documents first"
+                    f"({store.location}) or add documents first"
                 )
-            index = ReportIndex.build(
-                [part.document for part in ordered],
-                [chunk for part in ordered for chunk in part.chunks],
-                np.concatenate([part.chunk_vectors for part in ordered]),
-                np.concatenate([part.sentence_vectors for part in ordered]),
-                embed_model=embedder.model_id,
-                chunking=chunking.as_dict(),
-                index_type=index_type,
+            dimension = int(fresh[0].chunk_vectors.shape[1]) if fresh else (info.dimension if info else 0)
+            store.write(
+                StoreInfo(embedder.model_id, dimension, chunking.as_dict()),
+                add=fresh,
+                remove=removed,
+                # never because the store looked empty: another ingest process may be filling it
+                replace_all=rebuild or (info is not None and not same_chunking),
             )
-            index.save(index_dir)
     return IngestReport(
-        index_dir=str(index_dir),
+        index_dir=store.location,
         added=added,
         updated=updated,
         unchanged=unchanged,
         removed=removed,
-        documents=len(ordered),
-        chunks=chunk_count,
+        documents=len(counts),
+        chunks=sum(counts.values()),
         embedded_chunks=embedded_chunks,
         seconds=round(time.perf_counter() - started, 3),
     )
 
 
-def _load_existing(index_dir: Path, model_id: str) -> ReportIndex | None:
-    try:
-        return ReportIndex.load(index_dir, expected_model=model_id)
-    except IndexNotFound:
-        return None
+def _stored_documents(store: ChunkStore, doc_ids: list[str]) -> list[Document]:
+    """The full text of stored documents, to chunk them again."""
+    documents = store.corpus().documents
+    missing = [doc_id for doc_id in doc_ids if not documents[doc_id].text]
+    if missing:
+        raise BadInput(
+            f"the store {store.location} was built with other chunking settings and keeps no document "
+            f"text to chunk again: rebuild it from the documents with `rag ingest --rebuild --store {store.location} PATH...`"
+        )
+    return [documents[doc_id] for doc_id in doc_ids]
 
 
 def _unique(documents: Sequence[Document]) -> list[Document]:
@@ -200,30 +189,13 @@ def _unique(documents: Sequence[Document]) -> list[Document]:
     return list(seen.values())
 
 
-def _parts_by_document(index: ReportIndex) -> dict[str, _DocumentPart]:
-    rows: dict[str, list[int]] = {}
-    for row, chunk in enumerate(index.chunks):
-        rows.setdefault(chunk.doc_id, []).append(row)
-    parts = {}
-    for doc_id, doc in index.documents.items():
-        chunk_rows = rows.get(doc_id, [])
-        sentence_rows = [s for row in chunk_rows for s in index.sentence_rows[row]]
-        parts[doc_id] = _DocumentPart(
-            document=doc,
-            chunks=[index.chunks[row] for row in chunk_rows],
-            chunk_vectors=index.chunk_vectors[chunk_rows],
-            sentence_vectors=index.sentence_vectors[sentence_rows],
-        )
-    return parts
-
-
 def _embed_documents(
     documents: list[Document],
     embedder: Embedder,
     chunking: ChunkingSettings,
     count_tokens: Callable[[str], int],
     progress: bool,
-) -> list[_DocumentPart]:
+) -> list[DocumentPart]:
     chunked = [(doc, chunk_document(doc, chunking, count_tokens)) for doc in documents]
     chunk_texts = [chunk.embedding_text() for _, chunks in chunked for chunk in chunks]
     # Overlapping chunks repeat sentences: embed each distinct sentence text once.
@@ -236,7 +208,7 @@ def _embed_documents(
     for doc, chunks in chunked:
         sentence_vectors = [sentence_vector_of[s.text] for chunk in chunks for s in chunk.sentences]
         parts.append(
-            _DocumentPart(
+            DocumentPart(
                 document=doc,
                 chunks=chunks,
                 chunk_vectors=chunk_vectors[offset : offset + len(chunks)],

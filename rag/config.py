@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
 
     index_dir: Path = Field(default_factory=lambda: default_data_dir() / "index")
+    # where the chunks live: empty = the index directory; PATH.db = Milvus Lite;
+    # http(s)://host:port = a Milvus server (see ingest.store)
+    store: str = ""
+    store_token: str = ""
     cache_dir: Path = Field(default_factory=default_cache_dir)
     embed_model: str = ""  # empty: the bundled offline multilingual-e5-small
     # auto: onnxruntime for the bundled model (queries 2.5x faster than torch, same vectors),

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.embedder import Embedder, LazyEmbedder
-from ingest.errors import IndexNotFound
-from ingest.index import ReportIndex, read_manifest
 from ingest.loading import load_text
 from ingest.pipeline import IngestReport, ingest_paths, update_index
 from ingest.query_batch import QueryBatcher
 from ingest.records import Document
+from ingest.store import ChunkStore, open_store
 from ingest.tokens import count_tokens, get_encoding
 from rag.answering.answerer import Answerer
 from rag.answering.conversation import Turn
@@ -34,10 +33,19 @@ class Engine:
         index_dir: Path | None = None,
         embedder: Embedder | None = None,
         progress: Callable[[str], None] | None = None,
+        store: str | None = None,
     ) -> None:
-        """progress: told, in one line, when a one-time build (the model, its ONNX export) starts."""
+        """progress: told, in one line, when a one-time build (the model, its ONNX export) starts.
+        store: where the chunks live (default RAG_STORE; empty: the index directory)."""
         self.settings = settings
         self.index_dir = (index_dir or settings.index_dir).expanduser()
+        self.store: ChunkStore = open_store(
+            settings.store if store is None else store,
+            self.index_dir,
+            index_type=settings.index_type,
+            token=settings.store_token,
+        )
+        self._generation = ""
         self._embedder: QueryBatcher | None = None
         if isinstance(embedder, QueryBatcher):
             self._embedder = embedder
@@ -82,16 +90,21 @@ class Engine:
     @property
     def retriever(self) -> Retriever:
         retriever = self._retriever
-        if retriever is None:
+        if retriever is None or self._stale():
             with self._load_lock:
                 retriever = self._retriever
-                if retriever is None:
-                    index = ReportIndex.load(self.index_dir, expected_model=self.embedder.model_id)
-                    retriever = self._install(index)
+                if retriever is None or self._stale():
+                    retriever = self._install()
         return retriever
 
-    def _install(self, index: ReportIndex) -> Retriever:
-        retriever = Retriever(index, self.embedder, translator=self.glossary)
+    def _stale(self) -> bool:
+        """Another process wrote to the shared store since we loaded (one cheap read per call)."""
+        return self.store.shared and self.store.generation() != self._generation
+
+    def _install(self) -> Retriever:
+        self._generation = self.store.generation()
+        self.store.verify(self.embedder.model_id)
+        retriever = Retriever(self.store, self.embedder, translator=self.glossary)
         answerer = Answerer(retriever, self.glossary, llm=self._llm_client(), verify=self.settings.llm_verify)
         # One assignment each: a request in flight keeps the objects it already holds.
         self._retriever, self._answerer = retriever, answerer
@@ -118,11 +131,7 @@ class Engine:
         return self._answerer
 
     def has_index(self) -> bool:
-        try:
-            read_manifest(self.index_dir)
-        except IndexNotFound:
-            return False
-        return True
+        return self.store.info() is not None
 
     def warm_up(self) -> None:
         """Load model, index and glossary now (the server does this before it reports ready)."""
@@ -136,7 +145,7 @@ class Engine:
         with self._write_lock:
             report = ingest_paths(
                 list(paths) if paths else [bundled_corpus()],
-                self.index_dir,
+                self.store,
                 self.embedder,
                 self.settings.chunking,
                 self.count_tokens,
@@ -165,7 +174,7 @@ class Engine:
     def _update(self, add: Sequence[Document] = (), remove_ids: Sequence[str] = ()) -> IngestReport:
         with self._write_lock:
             report = update_index(
-                self.index_dir,
+                self.store,
                 self.embedder,
                 self.settings.chunking,
                 self.count_tokens,
@@ -178,7 +187,7 @@ class Engine:
 
     def _reload(self, report: IngestReport) -> None:
         if report.changed or self._retriever is None:
-            self._install(ReportIndex.load(self.index_dir, expected_model=self.embedder.model_id))
+            self._install()
 
     # --- reading -------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> Retrieval:
@@ -195,9 +204,13 @@ class Engine:
 
     def documents(self) -> list[dict[str, Any]]:
         """The indexed documents, from the manifest (no model or vectors needed)."""
-        retriever = self._retriever
-        manifest = retriever.index.manifest if retriever else read_manifest(self.index_dir)
         return [
-            {"doc_id": doc_id, **{k: v for k, v in entry.items() if k != "path"}}
-            for doc_id, entry in manifest.documents.items()
+            {
+                "doc_id": doc_id,
+                "source": entry.source,
+                "content_hash": entry.content_hash,
+                "title": entry.title,
+                "chunks": entry.chunks,
+            }
+            for doc_id, entry in self.store.documents().items()
         ]

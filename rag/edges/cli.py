@@ -19,6 +19,7 @@ from ingest.errors import BadInput, RagError
 from rag.config import MAX_TOP_K, describe_invalid
 
 if TYPE_CHECKING:
+    from rag.config import Settings
     from rag.engine import Engine
     from rag.records import Answer
 
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: RAG_INDEX_DIR)")
+        sub.add_argument(
+            "--store",
+            metavar="STORE",
+            help="where the chunks live (default: RAG_STORE): empty = the index directory, PATH.db = Milvus Lite, "
+            "http(s)://host:port = a Milvus server (RAG_STORE_TOKEN)",
+        )
         sub.add_argument("--json", action="store_true", help="machine-readable output")
         return sub
 
@@ -104,10 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    from rag.config import Settings
     from rag.engine import Engine
 
-    return Engine(Settings(), index_dir=args.index, progress=note)
+    return Engine(_settings(args), index_dir=args.index, progress=note)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """RAG_* settings, with `--store` over RAG_STORE."""
+    from rag.config import Settings
+
+    settings = Settings()
+    store = getattr(args, "store", None)
+    return settings if store is None else settings.model_copy(update={"store": store})
 
 
 def note(message: str) -> None:
@@ -256,10 +271,9 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from rag.config import Settings
     from rag.edges.server import serve
 
-    settings = Settings()
+    settings = _settings(args)
     return serve(
         settings,
         index_dir=args.index,

@@ -9,6 +9,7 @@ a lower weight: plain equal-weight fusion drags English hit@1 from 0.71 (dense) 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,8 +17,8 @@ import numpy as np
 
 from ingest.embedder import Embedder
 from ingest.errors import BadInput
-from ingest.index import ReportIndex
 from ingest.lexical import tokenize
+from ingest.store.base import ChunkStore, Corpus, StoredChunk
 from rag.language import detect_language
 from rag.records import Hit
 
@@ -54,33 +55,38 @@ class Retrieval:
 
 
 class Retriever:
-    """Searches one loaded index with one embedder."""
+    """Searches one store with one embedder; fusion happens here, so every store ranks alike."""
 
     def __init__(
         self,
-        index: ReportIndex,
+        store: ChunkStore,
         embedder: Embedder,
         translator: TermTranslator | None = None,
         weights: FusionWeights | None = None,
         candidates: int = 100,
     ) -> None:
-        self.index = index
+        self.store = store
         self.embedder = embedder
         self.translator = translator
         self.weights = weights or FusionWeights()
         self.candidates = candidates
 
-    def translations(self, query: str, language: str, rows: list[int]) -> list[str]:
+    @property
+    def index(self) -> Corpus:
+        """The whole corpus in memory (the answerer's corpus-wide statistics read it)."""
+        return self.store.corpus()
+
+    def translations(self, query: str, language: str, passages: list[str]) -> list[str]:
         """Chinese terms for an English query: glossary words, plus the Chinese spelling of
-        pinyin names found in the passages `rows` ("Liu Xiaotao" -> 刘小涛)."""
+        pinyin names found in the texts `passages` ("Liu Xiaotao" -> 刘小涛)."""
         if language != "en" or self.translator is None:
             return []
         terms = list(self.translator.translate_terms(query))
         from rag.retrieval.glossary import capitalized_names, names_in_text
 
         names = capitalized_names(query)
-        if names and rows:
-            text = "\n".join(self.index.chunks[row].text for row in rows[:NAME_SCAN_PASSAGES])
+        if names and passages:
+            text = "\n".join(passages[:NAME_SCAN_PASSAGES])
             for name in names:
                 terms.extend(dict.fromkeys(names_in_text(name, text)))
         return terms
@@ -101,79 +107,81 @@ class Retriever:
             raise BadInput(f"k must be at least 1 (got {k})")
         language = language or detect_language(query)
         timings: dict[str, float] = {}
-        size = len(self.index.chunks)
+        store = self.store
+        size = store.count()
         depth = min(size, max(self.candidates, k))
 
         started = time.perf_counter()
         query_vector = self.embedder.embed_queries([query])[0]
         timings["embed_query"] = _ms(started)
 
-        dense_rows: list[int] = []
+        dense_found: list[tuple[str, float]] = []
+        stored: dict[str, StoredChunk] = {}
         if size:
             started = time.perf_counter()
-            _, found = self.index.vectors.search(query_vector[None, :], depth)
-            dense_rows = [int(row) for row in found[0] if row >= 0]
+            dense_found = store.dense_search(query_vector, depth)
             timings["dense_search"] = _ms(started)
 
-        lexical_scores: dict[int, float] = {}
+        lexical_scores: dict[str, float] = {}
         tokens: list[str] = []
         translations: list[str] = []
         if mode != "dense" and size:
             started = time.perf_counter()
-            translations = self.translations(query, language, dense_rows)
+            if language == "en" and self.translator is not None:
+                stored.update(store.fetch([chunk_id for chunk_id, _ in dense_found[:NAME_SCAN_PASSAGES]]))
+            passages = [stored[chunk_id].chunk.text for chunk_id, _ in dense_found if chunk_id in stored]
+            translations = self.translations(query, language, passages)
             tokens = self.lexical_tokens(query, language, translations)
-            all_scores = self.index.lexical.scores(tokens)
-            for row in np.argsort(-all_scores, kind="stable")[:depth]:
-                if all_scores[row] > 0:
-                    lexical_scores[int(row)] = float(all_scores[row])
+            lexical_scores = dict(store.lexical_search(tokens, depth))
             timings["lexical_search"] = _ms(started)
 
-        dense_scores: dict[int, float] = {}
+        started = time.perf_counter()
+        wanted = [chunk_id for chunk_id, _ in dense_found] if mode != "lexical" else []
+        wanted += [chunk_id for chunk_id in lexical_scores if chunk_id not in stored]
+        stored.update(store.fetch([chunk_id for chunk_id in dict.fromkeys(wanted) if chunk_id not in stored]))
+        timings["fetch"] = _ms(started)
+
+        dense_scores: dict[str, float] = {}
         if mode != "lexical" and size:
             started = time.perf_counter()
-            candidates = set(dense_rows) | set(lexical_scores)
-            dense_scores = {row: self._dense_score(row, query_vector) for row in candidates}
+            candidates = {chunk_id for chunk_id, _ in dense_found} | set(lexical_scores)
+            dense_scores = {
+                chunk_id: _dense_score(stored[chunk_id], query_vector) for chunk_id in candidates if chunk_id in stored
+            }
             timings["dense_rerank"] = _ms(started)
 
-        dense_rank = _ranks(dense_scores)
-        lexical_rank = _ranks(lexical_scores)
+        def order(chunk_id: str) -> tuple[str, int]:
+            return stored[chunk_id].order
+
+        dense_rank = _ranks(dense_scores, order)
+        lexical_rank = _ranks({c: v for c, v in lexical_scores.items() if c in stored}, order)
         started = time.perf_counter()
         fused = self._fuse(dense_rank, lexical_rank, language, mode)
-        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        best = sorted(fused.items(), key=lambda item: (-item[1], order(item[0])))[:k]
         hits = [
             Hit(
-                chunk=self.index.chunks[row],
-                source=self.index.source_of(self.index.chunks[row]),
+                chunk=stored[chunk_id].chunk,
+                source=stored[chunk_id].source,
                 score=score,
                 rank=rank,
-                dense_score=dense_scores.get(row, self._dense_score(row, query_vector)),
-                lexical_score=lexical_scores.get(row),
+                dense_score=dense_scores.get(chunk_id, _dense_score(stored[chunk_id], query_vector)),
+                lexical_score=lexical_scores.get(chunk_id),
             )
-            for rank, (row, score) in enumerate(best, start=1)
+            for rank, (chunk_id, score) in enumerate(best, start=1)
         ]
         timings["fusion"] = _ms(started)
         return Retrieval(query, language, hits, query_vector, tokens, timings, translations)
 
-    def _dense_score(self, row: int, query_vector: np.ndarray) -> float:
-        """Cosine of the passage plus that of its best sentence: the passage vector sees the
-        topic, the sentence vector the specific fact (measured better than either alone, most
-        for English questions: XQuAD en hit@1 0.76 -> 0.80 dense-only)."""
-        passage = float(np.dot(self.index.chunk_vectors[row], query_vector))
-        rows = self.index.sentence_rows[row]
-        if not rows:
-            return 2 * passage
-        return passage + float(np.max(self.index.sentence_vectors[rows] @ query_vector))
-
     def _fuse(
-        self, dense_rank: dict[int, int], lexical_rank: dict[int, int], language: str, mode: str
-    ) -> dict[int, float]:
+        self, dense_rank: dict[str, int], lexical_rank: dict[str, int], language: str, mode: str
+    ) -> dict[str, float]:
         if mode == "dense":
             return {row: 1.0 / (RRF_K + rank) for row, rank in dense_rank.items()}
         if mode == "lexical":
             return {row: 1.0 / (RRF_K + rank) for row, rank in lexical_rank.items()}
         w_dense = self.weights.dense.get(language, 1.0)
         w_lexical = self.weights.lexical.get(language, 1.0)
-        fused: dict[int, float] = {}
+        fused: dict[str, float] = {}
         for row, rank in dense_rank.items():
             fused[row] = fused.get(row, 0.0) + w_dense / (RRF_K + rank)
         for row, rank in lexical_rank.items():
@@ -181,9 +189,20 @@ class Retriever:
         return fused
 
 
-def _ranks(scores: dict[int, float]) -> dict[int, int]:
-    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return {row: rank for rank, (row, _) in enumerate(ordered, start=1)}
+def _dense_score(stored: StoredChunk, query_vector: np.ndarray) -> float:
+    """Cosine of the passage plus that of its best sentence: the passage vector sees the
+    topic, the sentence vector the specific fact (measured better than either alone, most
+    for English questions: XQuAD en hit@1 0.76 -> 0.80 dense-only)."""
+    passage = float(np.dot(stored.vector, query_vector))
+    if not len(stored.sentence_vectors):
+        return 2 * passage
+    return passage + float(np.max(stored.sentence_vectors @ query_vector))
+
+
+def _ranks(scores: dict[str, float], order: Callable[[str], tuple[str, int]]) -> dict[str, int]:
+    """Rank 1 = best; equal scores in stored order (document id, position), as in every store."""
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], order(item[0])))
+    return {chunk_id: rank for rank, (chunk_id, _) in enumerate(ordered, start=1)}
 
 
 def _ms(started: float) -> float:
