@@ -51,7 +51,7 @@ def base_vectors(xquad_dir: Path | None) -> tuple[np.ndarray, str]:
         engine = Engine(engine.settings, index_dir=Path(tempfile.mkdtemp()) / "index", embedder=engine.embedder)
         engine.ingest()
         source = "bundled report chunks and sentences"
-    index = engine.retriever.index
+    index = engine.index
     return np.concatenate([index.chunk_vectors, index.sentence_vectors]).astype(np.float32), source
 
 
@@ -82,7 +82,7 @@ def single_query_ms(search: Any, queries: np.ndarray) -> list[float]:
 def timed_search(index: Any, probes: np.ndarray) -> dict[str, Any]:
     """Single-query latency the way the product searches (`VectorIndex.search`: 1 faiss thread
     for a single query), and with faiss's default team of one thread per core for comparison."""
-    from ingest.embedder import usable_cpus
+    from ingest.cpus import usable_cpus
     from ingest.vector_index import faiss_threads
 
     product = p50_p95(single_query_ms(index.search, probes))
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xquad", type=Path, default=DEFAULT_XQUAD, help="XQuAD directory: its e5 vectors seed the clusters")
     args = parser.parse_args(argv)
 
-    from ingest.embedder import usable_cpus
+    from ingest.cpus import usable_cpus
     from ingest.vector_index import APPROXIMATE_ABOVE, HNSW_EF_SEARCH, RECALL_TARGET
 
     sizes = [int(size) for size in args.sizes.split(",") if size]

@@ -24,7 +24,7 @@ def hit_at_1(engine: Engine, cases: list) -> tuple[float, float, list[str]]:
     hits1 = hits5 = 0
     top: list[str] = []
     for case in cases:
-        retrieval = engine.retriever.search(case.question, k=RETRIEVAL_DEPTH, mode="hybrid")
+        retrieval = engine.search(case.question, k=RETRIEVAL_DEPTH, mode="hybrid")
         relevance = [case.is_gold(hit.chunk) for hit in retrieval.hits]
         hits1 += bool(relevance[:1] and relevance[0])
         hits5 += any(relevance[:5])

@@ -18,6 +18,7 @@ from eval.runner import prepare_squad_engine, report_cases
 from rag.config import Settings
 from rag.engine import Engine
 from rag.language import detect_language
+from rag.retrieval.retriever import Retriever
 
 RRF_K = 60
 
@@ -30,8 +31,8 @@ def ranks_from_scores(scores: np.ndarray) -> np.ndarray:
 
 
 def evaluate(engine: Engine, cases: list, label: str) -> None:
-    index = engine.retriever.index
-    retriever = engine.retriever
+    index = engine.index
+    retriever = Retriever(engine.store, engine.embedder, translator=engine.glossary)  # its own: tuning reads its insides
     n = len(index.chunks)
     questions = [c.question for c in cases]
     qvecs = engine.embedder.embed_queries(questions)

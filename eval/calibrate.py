@@ -65,7 +65,7 @@ def collect(engine: Engine, dataset: Path | None, language: str, split: str = "d
     items = [item for item in load_items(dataset) if item.language == language and (item.split or split) == split]
     rows, labels = [], []
     for item in items:
-        evidence = engine.answerer.gather(item.question, top_k=engine.settings.top_k)
+        evidence = engine.evidence(item.question)
         if evidence.unmet or not evidence.ranked:
             continue
         rows.append([evidence.features[name] for name in FEATURES])

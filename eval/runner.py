@@ -97,7 +97,7 @@ class Outcome:
 def report_cases(engine: Engine, dataset: Path | None = None) -> list[Case]:
     """The labelled report set, gold passages located by the evidence's character offsets."""
     items = load_items(dataset)
-    documents = engine.retriever.index.documents
+    documents = engine.index.documents
     cases = []
     for item in items:
         spans = [
@@ -178,7 +178,7 @@ def prepare_squad_engine(engine: Engine, corpus: Path, questions: Path | None) -
     if report.changed:
         print(f"indexed {report.documents} passages into {workdir / 'index'} in {report.seconds:.0f} s", file=sys.stderr)
     doc_id_of = {}
-    by_source = {doc.source: doc_id for doc_id, doc in bench_engine.retriever.index.documents.items()}
+    by_source = {doc.source: doc_id for doc_id, doc in bench_engine.index.documents.items()}
     for passage_id, name in names.items():
         doc_id_of[passage_id] = by_source[name]
     return bench_engine, squad_cases(benchmark.questions, doc_id_of)
@@ -190,13 +190,15 @@ def run_cases(
     from tqdm import tqdm
 
     outcomes = []
+    chunks = engine.index.chunks
+    chunk_of = {chunk.id: chunk for chunk in chunks}
     for case in tqdm(cases, desc=f"eval ({mode})", disable=not progress, file=sys.stderr):
-        retrieval = engine.retriever.search(case.question, k=RETRIEVAL_DEPTH, mode=mode)
+        retrieval = engine.search(case.question, k=RETRIEVAL_DEPTH, mode=mode)
         relevance = [case.is_gold(hit.chunk) for hit in retrieval.hits]
-        gold_total = sum(1 for chunk in engine.retriever.index.chunks if case.is_gold(chunk))
+        gold_total = sum(1 for chunk in chunks if case.is_gold(chunk))
         rank = next((i for i, relevant in enumerate(relevance, start=1) if relevant), None)
-        answer = engine.answerer.answer(case.question, top_k=top_k, mode=mode)
-        cited_gold = [case.is_gold(_chunk_of(engine, c.chunk_id)) for c in answer.citations]
+        answer = engine.answer(case.question, top_k=top_k, mode=mode)
+        cited_gold = [case.is_gold(chunk_of[c.chunk_id]) for c in answer.citations]
         outcomes.append(
             Outcome(
                 case=case,
@@ -213,11 +215,6 @@ def run_cases(
             )
         )
     return outcomes
-
-
-def _chunk_of(engine: Engine, chunk_id: str) -> Chunk:
-    index = engine.retriever.index
-    return next(chunk for chunk in index.chunks if chunk.id == chunk_id)
 
 
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -336,19 +333,35 @@ def format_table(rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in lines)
 
 
-def run_from_cli(args: Any, engine: Engine) -> int:
-    """`rag eval`: the report set (default) or a SQuAD benchmark, optionally as an ablation."""
-    if args.squad:
-        engine, cases = prepare_squad_engine(engine, args.squad, args.questions)
-        name = args.squad.stem if not args.questions else f"{args.squad.stem}<-{args.questions.stem}"
+def run_eval(
+    engine: Engine,
+    *,
+    dataset: Path | None = None,
+    squad: Path | None = None,
+    questions: Path | None = None,
+    ablation: bool = False,
+    out: Path | None = None,
+    html: Path | None = None,
+    limit: int | None = None,
+    check: bool = False,
+    as_json: bool = False,
+) -> int:
+    """`rag eval`: the report set (`dataset`, default the bundled one) or a SQuAD benchmark
+    (`squad`, with its questions from the parallel file `questions`), optionally as an ablation.
+
+    Prints the metrics table (or, `as_json`, the whole result); writes it to `out` (JSON) and
+    `html`; returns 1 when `check` finds a metric below eval/thresholds.json, else 0."""
+    if squad:
+        engine, cases = prepare_squad_engine(engine, squad, questions)
+        name = squad.stem if not questions else f"{squad.stem}<-{questions.stem}"
     else:
         if not engine.has_index():
             engine.ensure_index(progress=True)
-        cases = report_cases(engine, args.dataset)
+        cases = report_cases(engine, dataset)
         name = "report"
-    if args.limit:
-        cases = cases[: args.limit]
-    modes = ("dense", "lexical", "hybrid") if args.ablation else ("hybrid",)
+    if limit:
+        cases = cases[: limit]
+    modes = ("dense", "lexical", "hybrid") if ablation else ("hybrid",)
     runs: dict[str, list[Outcome]] = {mode: run_cases(engine, cases, mode=mode) for mode in modes}
     rows: dict[str, dict[str, Any]] = {}
     summaries = {}
@@ -357,7 +370,6 @@ def run_from_cli(args: Any, engine: Engine) -> int:
         summaries[mode] = summary
         for language, metrics in summary.items():
             rows[f"{name}:{mode}:{language}"] = metrics
-    print(format_table(rows))
     final = runs[modes[-1]]
     categories = false_answers_by_category(final)
     if categories:
@@ -370,17 +382,18 @@ def run_from_cli(args: Any, engine: Engine) -> int:
         "failures": [o.as_dict() for o in final if not o.passed],
         "items": [o.as_dict() for o in final],
     }
-    if args.out:
-        _write(args.out, json.dumps(result, ensure_ascii=False, indent=1))
-    if args.html:
+    print(json.dumps(result, ensure_ascii=False) if as_json else format_table(rows))
+    if out:
+        _write(out, json.dumps(result, ensure_ascii=False, indent=1))
+    if html:
         from eval.html_report import render
 
-        _write(args.html, render(result))
-        print(f"HTML report: {args.html}", file=sys.stderr)
-    if getattr(args, "check", False):
-        from eval.thresholds import check
+        _write(html, render(result))
+        print(f"HTML report: {html}", file=sys.stderr)
+    if check:
+        from eval.thresholds import check as below_thresholds
 
-        problems = check(name, summaries[modes[-1]]["all"])
+        problems = below_thresholds(name, summaries[modes[-1]]["all"])
         for problem in problems:
             print(f"below threshold: {problem}", file=sys.stderr)
         return 1 if problems else 0

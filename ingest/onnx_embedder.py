@@ -94,7 +94,7 @@ def _unsupported(reason: str) -> ModelUnavailable:
 def read_encoder_config(model_dir: Path) -> EncoderConfig:
     """Read a sentence-transformers directory; raise ModelUnavailable, saying why, when it is not
     a Transformer -> Pooling (mean or cls) [-> Normalize] model with a tokenizer.json."""
-    from ingest.embedder import prompt_names
+    from ingest.torch_embedder import prompt_names
 
     model_dir = Path(model_dir)
     modules = _json(model_dir / "modules.json")
@@ -153,7 +153,7 @@ class OnnxEmbedder:
     ) -> None:
         from tokenizers import Tokenizer
 
-        from ingest.embedder import embedding_threads
+        from ingest.cpus import embedding_threads
 
         ort = _onnxruntime()
         self.model_id = model_id or str(model_dir)
@@ -340,7 +340,7 @@ def verify_export(model_dir: Path, onnx_path: Path) -> tuple[float, list[float]]
     """Embed CHECK_TEXTS as queries and passages with the export and with the torch model.
     Returns the lowest cosine and torch's vector of the first query (the probe that every later
     load repeats); raises ModelUnavailable when they disagree."""
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.torch_embedder import SentenceTransformerEmbedder
 
     reference = SentenceTransformerEmbedder(str(model_dir))
     candidate = OnnxEmbedder(model_dir, onnx_path)

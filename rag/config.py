@@ -23,8 +23,8 @@ def _default_workers() -> int:
     # More threads than cores: while one embeds a batch of questions (onnxruntime, GIL released)
     # the others run the Python of other answers and queue the next batch. Measured at 32
     # clients on 2 cores: 8 threads 50 answers/s, 2 threads 46 (bench.load; ingest.query_batch).
-    # The count honours the affinity mask and a cgroup CPU quota (see ingest.embedder).
-    from ingest.embedder import usable_cpus
+    # The count honours the affinity mask and a cgroup CPU quota (see ingest.cpus).
+    from ingest.cpus import usable_cpus
 
     return WORKERS_PER_CPU * usable_cpus()
 

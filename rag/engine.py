@@ -1,28 +1,32 @@
 """The engine: one index directory, one embedder, the retriever and the answerer over them.
 
 The CLI, the HTTP API, the chat page and the eval suite all go through this one object, so they
-answer the same way. It loads the model and index lazily (once), serialises writers, and swaps
-in a rebuilt index atomically: a question in flight keeps the index it started with.
+answer the same way: `search`, `answer`, `stream`, `add_upload`, `documents` (and `ingest`,
+`remove_document`). Retriever and answerer are its private parts. It loads the model and index
+lazily (once), serialises writers, and swaps in a rebuilt index atomically: a question in
+flight keeps the index it started with.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ingest.embedder import Embedder, LazyEmbedder
-from ingest.loading import load_text
+from ingest.loading import load_bytes
 from ingest.pipeline import IngestReport, ingest_paths, update_index
 from ingest.query_batch import QueryBatcher
 from ingest.records import Document
 from ingest.store import ChunkStore, open_store
+from ingest.store.base import Corpus
 from ingest.tokens import count_tokens, get_encoding
-from rag.answering.answerer import Answerer
+from rag.answering.answerer import Answerer, Evidence
 from rag.answering.conversation import Turn
 from rag.config import Settings, bundled_corpus
-from rag.records import Answer
+from rag.events import AnswerEvent
+from rag.records import Answer, Upload
 from rag.retrieval.retriever import Retrieval, Retriever
 
 
@@ -87,28 +91,29 @@ class Engine:
     def count_tokens(self, text: str) -> int:
         return count_tokens(text, get_encoding(self.settings.token_encoding, self.settings.cache_dir))
 
-    @property
-    def retriever(self) -> Retriever:
-        retriever = self._retriever
-        if retriever is None or self._stale():
+    def _loaded(self) -> Answerer:
+        """The answerer (the retriever is under it), loading the index on first use and again
+        when another process changed a shared store."""
+        answerer = self._answerer
+        if answerer is None or self._stale():
             with self._load_lock:
-                retriever = self._retriever
-                if retriever is None or self._stale():
-                    retriever = self._install()
-        return retriever
+                answerer = self._answerer
+                if answerer is None or self._stale():
+                    answerer = self._install()
+        return answerer
 
     def _stale(self) -> bool:
         """Another process wrote to the shared store since we loaded (one cheap read per call)."""
         return self.store.shared and self.store.generation() != self._generation
 
-    def _install(self) -> Retriever:
+    def _install(self) -> Answerer:
         self._generation = self.store.generation()
         self.store.verify(self.embedder.model_id)
         retriever = Retriever(self.store, self.embedder, translator=self.glossary)
         answerer = Answerer(retriever, self.glossary, llm=self._llm_client(), verify=self.settings.llm_verify)
         # One assignment each: a request in flight keeps the objects it already holds.
         self._retriever, self._answerer = retriever, answerer
-        return retriever
+        return answerer
 
     def _llm_client(self) -> Any:
         if not self.settings.llm_enabled:
@@ -125,17 +130,16 @@ class Engine:
         )
 
     @property
-    def answerer(self) -> Answerer:
-        self.retriever  # noqa: B018 - loads the index (and the answerer with it) on first use
-        assert self._answerer is not None
-        return self._answerer
+    def index(self) -> Corpus:
+        """The loaded corpus (eval reads its documents and chunks to find the gold passages)."""
+        return self._loaded().retriever.index
 
     def has_index(self) -> bool:
         return self.store.info() is not None
 
     def warm_up(self) -> None:
         """Load model, index and glossary now (the server does this before it reports ready)."""
-        self.answerer.warm_up()
+        self._loaded().warm_up()
 
     # --- writing -------------------------------------------------------------------------
     def ingest(
@@ -163,10 +167,14 @@ class Engine:
             return None
         return self.ingest(progress=progress)
 
-    def add_document(self, name: str, text: str) -> IngestReport:
-        """Add (or replace) one uploaded document."""
-        document = load_text(name, text, path=f"upload://{name}")
-        return self._update(add=[document])
+    def add_upload(self, name: str, data: bytes) -> Upload:
+        """Add (or replace) one uploaded file, decoded by the suffix of `name`."""
+        document = load_bytes(name, data, path=f"upload://{name}")
+        report = self._update(add=[document])
+        for status, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
+            if ids:
+                return Upload(doc_id=ids[0], source=name, status=status, report=report)
+        raise RuntimeError(f"ingest report names no document for {name}")  # update_index broke its contract
 
     def remove_document(self, doc_id: str) -> IngestReport:
         return self._update(remove_ids=[doc_id])
@@ -186,12 +194,13 @@ class Engine:
         return report
 
     def _reload(self, report: IngestReport) -> None:
-        if report.changed or self._retriever is None:
+        if report.changed or self._answerer is None:
             self._install()
 
     # --- reading -------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> Retrieval:
-        return self.retriever.search(query, k=k, mode=mode)
+        """The `k` passages that best match `query` (mode: hybrid, dense or lexical)."""
+        return self._loaded().retriever.search(query, k=k, mode=mode)
 
     def answer(
         self,
@@ -199,8 +208,28 @@ class Engine:
         history: Sequence[Turn] = (),
         top_k: int | None = None,
         use_llm: bool | None = None,
+        mode: str = "hybrid",
     ) -> Answer:
-        return self.answerer.answer(question, history=history, top_k=top_k or self.settings.top_k, use_llm=use_llm)
+        """Answer `question` (after `history`) from `top_k` passages (default RAG_TOP_K); use_llm
+        None: the LLM when one is configured."""
+        return self._loaded().answer(question, history=history, top_k=self._top_k(top_k), use_llm=use_llm, mode=mode)
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        top_k: int | None = None,
+        use_llm: bool | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """The answer as events: Citations, Delta..., Done (see rag.events)."""
+        return self._loaded().stream(question, history, self._top_k(top_k), use_llm)
+
+    def evidence(self, question: str, top_k: int | None = None) -> Evidence:
+        """What the extractive answerer weighs for `question` (eval.calibrate fits on it)."""
+        return self._loaded().gather(question, top_k=self._top_k(top_k))
+
+    def _top_k(self, top_k: int | None) -> int:
+        return top_k or self.settings.top_k
 
     def documents(self) -> list[dict[str, Any]]:
         """The indexed documents, from the manifest (no model or vectors needed)."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ingest.records import Chunk, Span
+from ingest.records import Chunk, Sentence, Span
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,21 @@ class Citation:
     spans: tuple[Span, ...]  # source spans of `sentence`
     passage_spans: tuple[Span, ...]  # source spans of `text`
     score: float
+
+    @classmethod
+    def of(cls, n: int, hit: Hit, sentence: Sentence, score: float) -> Citation:
+        """[n]: `sentence` within the passage of `hit`."""
+        return cls(
+            n=n,
+            doc_id=hit.chunk.doc_id,
+            source=hit.source,
+            chunk_id=hit.chunk.id,
+            text=hit.chunk.text,
+            sentence=sentence.text,
+            spans=sentence.spans,
+            passage_spans=hit.chunk.spans,
+            score=score,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -97,3 +115,16 @@ class Answer:
             "grounding": dict(self.grounding),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What adding one uploaded file did."""
+
+    doc_id: str
+    source: str
+    status: str  # "added" | "updated" | "unchanged"
+    report: IngestReport
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "source": self.source, "status": self.status, "report": self.report.as_dict()}

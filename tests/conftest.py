@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from ingest.e5_model import ensure_e5_model, model_id
-from ingest.embedder import Embedder, SentenceTransformerEmbedder
+from ingest.embedder import Embedder
 from ingest.onnx_embedder import OnnxEmbedder, ensure_onnx_export
+from ingest.torch_embedder import SentenceTransformerEmbedder
 from rag.config import Settings
 from rag.engine import Engine
 

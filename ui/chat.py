@@ -18,6 +18,7 @@ from ingest.errors import RagError
 from rag.answering.conversation import Turn
 from rag.config import Settings
 from rag.engine import Engine
+from rag.events import Citations, Delta, Done
 from rag.records import Answer
 from ui import render
 from ui.feedback import Feedback, FeedbackLog
@@ -148,15 +149,16 @@ class Chat:
         text = ""
         previous = self.messages(turns, titles)
         user = {"role": "user", "content": render.question_html(question)}
-        for kind, value in self.engine.answerer.stream(question, history, top_k, use_llm):
-            if kind == "citations":
-                numbers = [int(c["n"]) for c in value]
-            elif kind == "delta":
-                text += value
-                streaming = {"role": "assistant", "content": render.streaming_html(text, len(turns), numbers)}
-                yield Update([*previous, user, streaming], render.sources_html(_pairs(turns), titles), turns)
-            elif kind == "done":
-                yield self.update([*turns, replace(current, answer=value)], titles)
+        for event in self.engine.stream(question, history, top_k, use_llm):
+            match event:
+                case Citations(citations):
+                    numbers = [citation.n for citation in citations]
+                case Delta(delta):
+                    text += delta
+                    streaming = {"role": "assistant", "content": render.streaming_html(text, len(turns), numbers)}
+                    yield Update([*previous, user, streaming], render.sources_html(_pairs(turns), titles), turns)
+                case Done(answer):
+                    yield self.update([*turns, replace(current, answer=answer)], titles)
 
     # --- feedback --------------------------------------------------------------------------
     def rate(self, turns: Sequence[ChatTurn], message_index: int, liked: Any, comment: str = "") -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.errors import RagError
-from ingest.loading import SUPPORTED_SUFFIXES, load_bytes
+from ingest.loading import SUPPORTED_SUFFIXES
 from rag.config import Settings
 from rag.engine import Engine
 
@@ -50,15 +50,15 @@ def add_upload(
         return f"文件太大 / {name} has {size} bytes, over the limit of {settings.max_upload_bytes} (RAG_MAX_UPLOAD_BYTES)."
     try:
         progress(0.1, f"读取 / reading {name}")
-        document = load_bytes(name, path.read_bytes(), path=f"upload://{name}")
-        progress(0.3, f"索引中 / indexing {name} ({len(document.text)} chars)")
-        report = engine.add_document(name, document.text)
+        data = path.read_bytes()
+        progress(0.3, f"索引中 / indexing {name} ({len(data)} bytes)")
+        upload = engine.add_upload(name, data)
         progress(1.0, "完成 / done")
     except RagError as exc:
         return f"⚠️ {exc}"
     except Exception:
         log.exception("indexing upload %s failed", name)
         return "⚠️ 内部错误，详见服务器日志。/ Internal error while indexing; see the server log."
-    status = "added" if report.added else "updated" if report.updated else "unchanged"
     labels = {"added": "已添加 / added", "updated": "已更新 / updated", "unchanged": "未变化 / unchanged"}
-    return f"{name}: {labels[status]} ({report.chunks} 段 / passages in the index, {report.seconds:.1f} s)."
+    report = upload.report
+    return f"{name}: {labels[upload.status]} ({report.chunks} 段 / passages in the index, {report.seconds:.1f} s)."

@@ -28,6 +28,7 @@ from rag.answering.english import quote, with_gloss
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.short_answer import extract_short_answer, fills_slot
+from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.language import detect_language
 from rag.records import Answer, Citation, Hit
 from rag.retrieval.retriever import Retrieval, Retriever
@@ -496,17 +497,7 @@ class Answerer:
         return chosen, best.short_answer
 
     def _citation(self, n: int, item: ScoredSentence) -> Citation:
-        return Citation(
-            n=n,
-            doc_id=item.chunk.doc_id,
-            source=item.hit.source,
-            chunk_id=item.chunk.id,
-            text=item.chunk.text,
-            sentence=item.sentence.text,
-            spans=item.sentence.spans,
-            passage_spans=item.chunk.spans,
-            score=item.score,
-        )
+        return Citation.of(n, item.hit, item.sentence, item.score)
 
     # --- generative -----------------------------------------------------------------------
     def _use_llm(self, use_llm: bool | None) -> bool:
@@ -640,30 +631,13 @@ class Answerer:
         hits = evidence.retrieval.hits
         new_number = {old: new for new, old in enumerate(cited, start=1)}
         text = re.sub(r"\[(\d+)\]", lambda m: f"[{new_number.get(int(m.group(1)), '')}]", text).replace("[]", "")
-        citations = []
-        for old, new in new_number.items():
-            hit = hits[old - 1]
-            best = next((s for s in evidence.ranked if s.chunk.id == hit.chunk.id), None)
-            sentence = best.sentence if best else Sentence(hit.chunk.text, hit.chunk.spans)
-            citations.append(
-                Citation(
-                    n=new,
-                    doc_id=hit.chunk.doc_id,
-                    source=hit.source,
-                    chunk_id=hit.chunk.id,
-                    text=hit.chunk.text,
-                    sentence=sentence.text,
-                    spans=sentence.spans,
-                    passage_spans=hit.chunk.spans,
-                    score=hit.score,
-                )
-            )
-        return text, tuple(citations)
+        citations = tuple(_passage_citation(new, hits[old - 1], evidence) for old, new in new_number.items())
+        return text, citations
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), top_k: int = 5, use_llm: bool | None = None
-    ) -> Iterator[tuple[str, Any]]:
-        """Events for a streaming client: ("citations", [...]), ("delta", str)..., ("done", Answer).
+    ) -> Iterator[AnswerEvent]:
+        """Events for a streaming client: Citations, Delta..., Done (see rag.events).
 
         With an LLM the deltas are its tokens as they arrive and "citations" lists the numbered
         passages it may cite; the final Answer (in "done") holds the cleaned text and the
@@ -672,10 +646,10 @@ class Answerer:
         started = time.perf_counter()
         if not self._use_llm(use_llm):
             answer = self.answer(question, history, top_k, use_llm=False)
-            yield "citations", [c.as_dict() for c in answer.citations]
+            yield Citations(answer.citations)
             for piece in _pieces(answer.answer):
-                yield "delta", piece
-            yield "done", answer
+                yield Delta(piece)
+            yield Done(answer)
             return
         from rag.answering.llm import LLMError, parse_reply, renumber, stream_answer
 
@@ -683,19 +657,21 @@ class Answerer:
         fallback = self._extractive(evidence)
         if evidence.unmet:
             answer = self._not_asked(fallback, evidence)
-            yield "citations", [c.as_dict() for c in answer.citations]
+            yield Citations(answer.citations)
             for piece in _pieces(answer.answer):
-                yield "delta", piece
+                yield Delta(piece)
             timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
-            yield "done", replace(answer, timings_ms=timings)
+            yield Done(replace(answer, timings_ms=timings))
             return
         hits = evidence.retrieval.hits
         numbers, excerpts = llm_passages(evidence)
         # Numbered as the model sees them, so that the streamed [n] point at the right passage.
-        yield "citations", [
-            {"n": n, "doc_id": h.chunk.doc_id, "source": h.source, "chunk_id": h.chunk.id, "text": h.chunk.text}
-            for n, h in enumerate((hits[number - 1] for number in numbers), start=1)
-        ]
+        yield Citations(
+            tuple(
+                _passage_citation(n, hit, evidence)
+                for n, hit in enumerate((hits[number - 1] for number in numbers), start=1)
+            )
+        )
         llm_started = time.perf_counter()
         parts: list[str] = []
         try:
@@ -707,7 +683,7 @@ class Answerer:
                 [(turn.question, turn.answer) for turn in history],
             ):
                 parts.append(delta)
-                yield "delta", delta
+                yield Delta(delta)
         except LLMError as exc:
             answer = self._fell_back(fallback, _llm_notice(exc), (time.perf_counter() - llm_started) * 1000.0)
         else:
@@ -717,7 +693,7 @@ class Answerer:
             reply = renumber(parse_reply("".join(parts), len(excerpts)), numbers)
             answer = self._from_reply(reply, evidence, fallback, llm_ms)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
-        yield "done", replace(answer, timings_ms=timings)
+        yield Done(replace(answer, timings_ms=timings))
 
 
 def _plain_refusal(
@@ -802,6 +778,14 @@ def _fullest(ranked: list[ScoredSentence], depth: int = 10) -> ScoredSentence:
             short = best.short_answer if best.short_answer and best.short_answer in other.sentence.text else other.short_answer
             return replace(other, short_answer=short, score=best.score)
     return best
+
+
+def _passage_citation(n: int, hit: Hit, evidence: Evidence) -> Citation:
+    """[n] for a passage an LLM may cite: its best-scoring sentence (the whole passage when none
+    of its sentences was ranked)."""
+    best = next((s for s in evidence.ranked if s.chunk.id == hit.chunk.id), None)
+    sentence = best.sentence if best else Sentence(hit.chunk.text, hit.chunk.spans)
+    return Citation.of(n, hit, sentence, hit.score)
 
 
 def _pieces(text: str, size: int = 12) -> Iterator[str]:

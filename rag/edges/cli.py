@@ -279,13 +279,29 @@ def _serve(args: argparse.Namespace) -> int:
         index_dir=args.index,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        progress=note,
     )
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from eval.runner import run_from_cli
+    from eval.runner import run_eval
 
-    return run_from_cli(args, _engine(args))
+    return run_eval(_engine(args), **eval_arguments(args))
+
+
+def eval_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """`rag eval`'s flags as eval.runner.run_eval's keyword arguments."""
+    return {
+        "dataset": args.dataset,
+        "squad": args.squad,
+        "questions": args.questions,
+        "ablation": args.ablation,
+        "out": args.out,
+        "html": args.html,
+        "limit": args.limit,
+        "check": args.check,
+        "as_json": args.json,
+    }
 
 
 def _documents(args: argparse.Namespace) -> int:

@@ -7,11 +7,11 @@ once, /readyz and the URLs printed here say when questions can be asked.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,21 +20,27 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from rag.config import Settings
-    from rag.engine import Engine
 
 
-def serve(settings: Settings, index_dir: Path | None, host: str, port: int) -> int:
-    """Build the engine and the app, mount the page when there is one, and run uvicorn.
+def serve(
+    settings: Settings,
+    index_dir: Path | None,
+    host: str,
+    port: int,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Build the engine and the app, mount the page, and run uvicorn.
 
+    progress: told, in one line, when a one-time build (the model, its ONNX export) starts.
     Returns the exit status: 0 after a normal shutdown, 1 when the server could not start."""
     import uvicorn
 
     from rag.edges.api.app import create_app
-    from rag.edges.cli import note
     from rag.engine import Engine
+    from ui.app import mount_ui
 
     _log_requests_as_json_lines()
-    engine = Engine(settings, index_dir=index_dir, progress=note)
+    engine = Engine(settings, index_dir=index_dir, progress=progress)
     if not engine.has_index():
         print(
             f"No index in {engine.index_dir} yet: building the bundled report's index on this first start "
@@ -42,13 +48,13 @@ def serve(settings: Settings, index_dir: Path | None, host: str, port: int) -> i
             flush=True,
         )
     app = create_app(engine, settings, progress=True)
-    page = mount_page(app, engine, settings)
+    mount_ui(app, engine, settings)
 
     # Our own access log (rag.api.access) replaces uvicorn's: one JSON line per request.
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False))
     base = f"http://{_url_host(host)}:{port}"
     threading.Thread(
-        target=_announce_when_ready, args=(server, app, base, page), name="rag-announce", daemon=True
+        target=_announce_when_ready, args=(server, app, base), name="rag-announce", daemon=True
     ).start()
     server.run()
     if not server.started:  # e.g. the port is taken: uvicorn has logged why
@@ -57,22 +63,7 @@ def serve(settings: Settings, index_dir: Path | None, host: str, port: int) -> i
     return 0
 
 
-def mount_page(app: FastAPI, engine: Engine, settings: Settings) -> bool:
-    """Mount the chat page at `/` when the `ui` package provides it; True when mounted."""
-    try:
-        ui_app = importlib.import_module("ui.app")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("ui", "ui.app"):  # ui.app is there but one of its imports is not
-            raise
-        return False
-    mount_ui = getattr(ui_app, "mount_ui", None)
-    if mount_ui is None:
-        return False
-    mount_ui(app, engine, settings)
-    return True
-
-
-def _announce_when_ready(server: uvicorn.Server, app: FastAPI, base: str, page: bool) -> None:
+def _announce_when_ready(server: uvicorn.Server, app: FastAPI, base: str) -> None:
     """Print the URLs once uvicorn listens and the engine can answer (or why it cannot)."""
     loader = app.state.services.loader
     said = ""
@@ -84,10 +75,7 @@ def _announce_when_ready(server: uvicorn.Server, app: FastAPI, base: str, page: 
             print(f"starting: {reason}", file=sys.stderr, flush=True)
             said = reason
         time.sleep(0.2)
-    lines = [f"Ready: {base}"]
-    lines.append(
-        f"  chat page   {base}/" if page else "  chat page   (not installed: ui.app.mount_ui is missing)"
-    )
+    lines = [f"Ready: {base}", f"  chat page   {base}/"]
     lines.append(f"  API docs    {base}/docs")
     lines.append(f"  OpenAI API  {base}/v1  (model report-rag)")
     print("\n".join(lines), flush=True)

@@ -43,7 +43,7 @@ def test_ask_answers_a_chinese_question_with_a_citation_into_the_report(
     assert citation["n"] == 1
     assert citation["doc_id"] in {doc["doc_id"] for doc in engine.documents()}
     # the offsets point at the cited sentence in the report's text
-    text = engine.retriever.index.documents[citation["doc_id"]].text
+    text = engine.index.documents[citation["doc_id"]].text
     assert "".join(text[start:end] for start, end in citation["spans"]) == citation["sentence"]
     assert "上海" in citation["sentence"]
     assert set(answer["timings_ms"]) >= {"total"}

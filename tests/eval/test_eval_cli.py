@@ -1,6 +1,6 @@
 """`rag eval` end to end with the real model: the report set and a tiny SQuAD-format benchmark.
 
-Goes through `run_from_cli` with arguments parsed by the real `rag` parser, so the flags, the
+Goes through `run_eval` with arguments parsed by the real `rag` parser, so the flags, the
 JSON, the HTML file and the threshold gate are checked together.
 """
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from eval.dataset import DEFAULT_PATH
-from eval.runner import run_from_cli
+from eval.runner import run_eval
 from eval.thresholds import check
 from ingest.embedder import Embedder
 from rag.config import Settings
-from rag.edges.cli import build_parser
+from rag.edges.cli import build_parser, eval_arguments
 from rag.engine import Engine
 
 
@@ -66,7 +66,7 @@ def report_run(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
             str(settings.index_dir),
         ]
     )
-    status = run_from_cli(args, engine)
+    status = run_eval(engine, **eval_arguments(args))
     return {"status": status, "result": json.loads(out.read_text(encoding="utf-8")), "html": html}
 
 
@@ -167,7 +167,7 @@ def test_squad_benchmark_with_parallel_english_questions(tmp_path, embedder, cap
     def run(*extra: str) -> dict:
         out = tmp_path / "squad.json"
         args = build_parser().parse_args(["eval", "--squad", str(corpus), *extra, "--out", str(out)])
-        assert run_from_cli(args, engine) == 0
+        assert run_eval(engine, **eval_arguments(args)) == 0
         return json.loads(out.read_text(encoding="utf-8"))
 
     english = run("--questions", str(questions))

@@ -13,15 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embedder import (
-    Embedder,
-    HashingEmbedder,
-    SentenceTransformerEmbedder,
-    load_embedder,
-    prompt_names,
-)
+from ingest.embedder import Embedder, HashingEmbedder, load_embedder
 from ingest.errors import ModelUnavailable
 from ingest.onnx_embedder import OnnxEmbedder
+from ingest.torch_embedder import SentenceTransformerEmbedder, prompt_names
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER = "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"

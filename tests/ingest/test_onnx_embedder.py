@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from ingest.e5_model import model_id
-from ingest.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
+from ingest.embedder import Embedder, load_embedder
 from ingest.errors import BadInput, ModelUnavailable
 from ingest.onnx_embedder import (
     MANIFEST,
@@ -28,6 +28,7 @@ from ingest.onnx_embedder import (
     is_current,
     read_encoder_config,
 )
+from ingest.torch_embedder import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "ingest" / "corpus" / "000_a507548b56e5d456.txt"

@@ -39,6 +39,7 @@ from rag.answering.llm import (
 )
 from rag.config import Settings
 from rag.engine import Engine
+from rag.events import Delta, Done
 
 pytestmark = pytest.mark.llm_server
 
@@ -185,13 +186,14 @@ def test_answer_falls_back_when_the_server_dies_mid_stream(
 ) -> None:
     engine = engine_on(own_llama_server, bundled_engine, embedder)
     events = []
-    for kind, payload in engine.answerer.stream(QUESTION):
-        events.append((kind, payload))
-        if kind == "delta":
+    for event in engine.stream(QUESTION):
+        events.append(event)
+        if isinstance(event, Delta):
             own_llama_server.kill()
-    (kind, answer), deltas = events[-1], [p for k, p in events if k == "delta"]
+    done, deltas = events[-1], [event for event in events if isinstance(event, Delta)]
 
-    assert kind == "done" and len(deltas) >= 1
+    assert isinstance(done, Done) and len(deltas) >= 1
+    answer = done.answer
     assert answer.answerer == "extractive (fallback)" and answer.notice.startswith("LLM unavailable")
     assert answer.found and "安徽" in answer.answer and answer.citations
     assert answer.timings_ms["llm"] > 0

@@ -148,7 +148,7 @@ def test_ask_jsonl_from_stdin(
 def test_documents_json(cli_env: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["documents", "--json"]) == 0
     [document] = json.loads(capsys.readouterr().out)["documents"]
-    index = cli_env.retriever.index
+    index = cli_env.index
     assert document["source"] == REPORT.name
     assert document["doc_id"] == index.chunks[0].doc_id
     assert document["chunks"] == len(index.chunks)
@@ -165,7 +165,7 @@ def test_ingest_json_on_a_current_index_reports_no_change(
 
     report = json.loads(capsys.readouterr().out)
     assert report["changed"] is False and report["embedded_chunks"] == 0
-    assert report["unchanged"] == [cli_env.retriever.index.chunks[0].doc_id]
+    assert report["unchanged"] == [cli_env.index.chunks[0].doc_id]
     assert report["index_dir"] == str(index_dir)
     assert (index_dir / CURRENT_FILE).read_text() == live
 

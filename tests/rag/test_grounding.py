@@ -16,6 +16,7 @@ from rag.answering.answerer import EXCERPT_CHARS, llm_passages
 from rag.answering.grounding import Claim, split_claims
 from rag.config import Settings
 from rag.engine import Engine
+from rag.events import Citations, Delta, Done
 from rag.records import Answer
 
 WHERE_2027 = "2027年度长三角地区主要领导座谈会在哪里召开？"
@@ -68,7 +69,7 @@ def engine_on(fake: FakeOpenAI, bundled: Engine, embedder: Embedder, verify: boo
 def passage_number(engine: Engine, question: str, holding: str) -> int:
     """The number the LLM is shown for the retrieved passage holding `holding` (it is shown
     excerpts of a few passages, numbered 1..)."""
-    evidence = engine.answerer.gather(question)
+    evidence = engine.evidence(question)
     numbers, _ = llm_passages(evidence)
     hits = evidence.retrieval.hits
     return next(n for n, number in enumerate(numbers, 1) if holding in hits[number - 1].chunk.text)
@@ -117,9 +118,8 @@ def test_an_invented_fact_is_dropped(engine: Engine, fake: FakeOpenAI, invented:
     }
     assert answer.answer == "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[1]。"
 
-    dropped = engine.answerer._ground(
-        true + invented.format(n=n), engine.answerer.gather(WHERE_2027)
-    ).verdicts[1]
+    # the check itself, on the answerer the engine holds
+    dropped = engine._loaded()._ground(true + invented.format(n=n), engine.evidence(WHERE_2027)).verdicts[1]
     assert why in dropped.why
 
 
@@ -173,12 +173,12 @@ def test_with_the_check_off_the_invented_fact_reaches_the_user(
 def test_stream_sends_the_tokens_then_the_checked_answer(engine: Engine, fake: FakeOpenAI) -> None:
     n = passage_number(engine, WHERE_2027, "2027年度长三角地区主要领导座谈会在安徽省召开")
     fake.reply = f"2027年度长三角地区主要领导座谈会在安徽省召开[{n}]。2025年度座谈会在浙江省召开[{n}]。"
-    events = list(engine.answerer.stream(WHERE_2027))
+    first, *deltas, last = engine.stream(WHERE_2027)
 
-    kinds = [kind for kind, _ in events]
-    assert kinds[0] == "citations" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}
-    assert "".join(value for kind, value in events if kind == "delta") == fake.reply  # streamed as written
-    done = events[-1][1]
+    assert isinstance(first, Citations) and isinstance(last, Done)
+    assert all(isinstance(delta, Delta) for delta in deltas)
+    assert "".join(delta.text for delta in deltas) == fake.reply  # streamed as written
+    done = last.answer
     assert done.answer == "2027年度长三角地区主要领导座谈会在安徽省召开[1]。"  # the corrected final answer
     assert done.grounding == {"supported": 1, "recited": 0, "dropped": 1} and done.answerer == "llm+checked"
 
@@ -219,7 +219,7 @@ def test_the_openai_stream_ends_with_the_checked_answer(engine: Engine, fake: Fa
 
 
 def test_llm_passages_are_excerpts_numbered_for_the_retrieved_passages(engine: Engine) -> None:
-    evidence = engine.answerer.gather(WHERE_2027)
+    evidence = engine.evidence(WHERE_2027)
     numbers, excerpts = llm_passages(evidence, limit=3)
     hits = evidence.retrieval.hits
 

@@ -61,7 +61,7 @@ def test_english_queries_search_the_chinese_text_with_translations(bundled_engin
 def test_hit_spans_give_back_the_passage_from_the_source_file(
     bundled_engine: Engine, source_text: str
 ) -> None:
-    index = bundled_engine.retriever.index
+    index = bundled_engine.index
     doc = index.documents[index.chunks[0].doc_id]
     assert doc.text == source_text and doc.source == REPORT.name
     for query in [*EXAMPLE_QUERIES, "王清宪说了什么？", "photo caption 图为"]:
@@ -73,7 +73,7 @@ def test_hit_spans_give_back_the_passage_from_the_source_file(
 
 
 def test_every_chunk_of_the_loaded_index_round_trips(bundled_engine: Engine, source_text: str) -> None:
-    chunks = bundled_engine.retriever.index.chunks
+    chunks = bundled_engine.index.chunks
     assert len(chunks) > 20
     assert all(text_at(source_text, chunk.spans) == chunk.text for chunk in chunks)
 
@@ -94,7 +94,7 @@ def test_bad_searches_are_bad_input(bundled_engine: Engine, arguments: dict, mes
 
 
 def test_k_larger_than_the_index_returns_every_passage_once(bundled_engine: Engine) -> None:
-    size = len(bundled_engine.retriever.index.chunks)
+    size = len(bundled_engine.index.chunks)
     hits = bundled_engine.search("长三角", k=size + 50).hits
     assert len(hits) == len({hit.chunk.id for hit in hits}) == size
 

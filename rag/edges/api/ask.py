@@ -13,6 +13,7 @@ from rag.edges.api.deps import Ready, note_answerer
 from rag.edges.api.errors import READ_ERRORS, error_body, error_type
 from rag.edges.api.schemas import ASK_EXAMPLES, SSE_EXAMPLE, AnswerOut, ask_request
 from rag.edges.api.sse import sse, sse_response
+from rag.events import AnswerEvent, Citations, Delta, Done
 
 log = logging.getLogger("rag.api")
 
@@ -39,26 +40,24 @@ def router(settings: Settings) -> APIRouter:
     )
     async def ask_stream(body: AskBody, svc: Ready, request: Request) -> StreamingResponse:
         engine = svc.engine
-        top_k = body.top_k or engine.settings.top_k
-        events = svc.pool.stream(
-            lambda: engine.answerer.stream(body.question, body.turns(), top_k, body.use_llm)
-        )
+        events = svc.pool.stream(lambda: engine.stream(body.question, body.turns(), body.top_k, body.use_llm))
         return sse_response(_answer_events(events, request))
 
     return router
 
 
-async def _answer_events(events: AsyncIterator[tuple[str, Any]], request: Request) -> AsyncIterator[bytes]:
+async def _answer_events(events: AsyncIterator[AnswerEvent], request: Request) -> AsyncIterator[bytes]:
     """citations, delta..., done; a failure once the stream has begun is an `error` event."""
     try:
-        async for kind, value in events:
-            if kind == "citations":
-                yield sse("citations", value)
-            elif kind == "delta":
-                yield sse("delta", {"text": value})
-            elif kind == "done":
-                note_answerer(request, value)
-                yield sse("done", value.as_dict())
+        async for event in events:
+            match event:
+                case Citations(citations):
+                    yield sse("citations", [citation.as_dict() for citation in citations])
+                case Delta(text):
+                    yield sse("delta", {"text": text})
+                case Done(answer):
+                    note_answerer(request, answer)
+                    yield sse("done", answer.as_dict())
     except RagError as exc:
         yield sse("error", {**error_body(error_type(exc), str(exc)), "status": exc.status})
     except Exception:

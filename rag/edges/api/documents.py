@@ -8,25 +8,11 @@ from fastapi import APIRouter, UploadFile
 from fastapi import Path as PathParam
 
 from ingest.errors import BadInput, UnsupportedFile
-from ingest.loading import SUPPORTED_SUFFIXES, load_bytes
+from ingest.loading import SUPPORTED_SUFFIXES
 from rag.config import Settings
 from rag.edges.api.deps import Ready, Writer
 from rag.edges.api.errors import READ_ERRORS, WRITE_ERRORS, TooLarge
 from rag.edges.api.schemas import DocumentsOut, RemovedOut, UploadOut
-from rag.engine import Engine
-
-
-def _add_upload(engine: Engine, name: str, data: bytes) -> tuple[str, str, dict[str, Any]]:
-    text = load_bytes(name, data, path=f"upload://{name}").text
-    report = engine.add_document(name, text)
-    for status, ids in (
-        ("added", report.added),
-        ("updated", report.updated),
-        ("unchanged", report.unchanged),
-    ):
-        if ids:
-            return ids[0], status, report.as_dict()
-    raise RuntimeError(f"ingest report names no document for {name}")  # the engine broke its contract
 
 
 def router(settings: Settings) -> APIRouter:
@@ -60,8 +46,8 @@ def router(settings: Settings) -> APIRouter:
             )
         data = await file.read()
         # No timeout for writes: one that timed out here would still finish, which would confuse.
-        doc_id, status, report = await svc.pool.run(_add_upload, svc.engine, name, data, timeout=False)
-        return {"doc_id": doc_id, "source": name, "status": status, "report": report}
+        upload = await svc.pool.run(svc.engine.add_upload, name, data, timeout=False)
+        return upload.as_dict()
 
     @router.delete(
         "/documents/{doc_id}",

@@ -7,6 +7,7 @@ as an extension, in a `citations` field.
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -31,6 +32,7 @@ from rag.edges.api.schemas import (
 )
 from rag.edges.api.sse import sse, sse_response
 from rag.engine import Engine
+from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.records import Answer
 
 log = logging.getLogger("rag.api")
@@ -122,15 +124,14 @@ def router(settings: Settings) -> APIRouter:
     ) -> Any:
         question, turns = conversation(body.messages, ask)
         engine = svc.engine
-        top_k = body.top_k or engine.settings.top_k
         completion_id = f"chatcmpl-{request.state.request_id}"
         created = int(time.time())
         if body.stream:
             events = svc.pool.stream(
-                lambda: _with_usage(engine, question, engine.answerer.stream(question, turns, top_k))
+                lambda: _with_usage(engine, question, engine.stream(question, turns, body.top_k))
             )
             return sse_response(_chat_chunks(events, completion_id, created, request))
-        answer, usage = await svc.pool.run(_answer_with_usage, engine, question, turns, top_k)
+        answer, usage = await svc.pool.run(_answer_with_usage, engine, question, turns, body.top_k)
         note_answerer(request, answer)
         citations = [c.as_dict() for c in answer.citations]
         return {
@@ -157,25 +158,32 @@ def _usage(engine: Engine, question: str, answer: Answer) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+@dataclass(frozen=True)
+class _Usage:
+    """Token counts, sent after the answer's Done."""
+
+    counts: dict[str, int]
+
+
 def _answer_with_usage(
-    engine: Engine, question: str, turns: list[Turn], top_k: int
+    engine: Engine, question: str, turns: list[Turn], top_k: int | None
 ) -> tuple[Answer, dict[str, int]]:
     answer = engine.answer(question, turns, top_k)
     return answer, _usage(engine, question, answer)
 
 
 def _with_usage(
-    engine: Engine, question: str, events: Iterator[tuple[str, Any]]
-) -> Iterator[tuple[str, Any]]:
-    """The answer's events, then ("usage", {...}), counted on the worker thread."""
-    for kind, value in events:
-        yield kind, value
-        if kind == "done":
-            yield "usage", _usage(engine, question, value)
+    engine: Engine, question: str, events: Iterator[AnswerEvent]
+) -> Iterator[AnswerEvent | _Usage]:
+    """The answer's events, then its _Usage, counted on the worker thread."""
+    for event in events:
+        yield event
+        if isinstance(event, Done):
+            yield _Usage(_usage(engine, question, event.answer))
 
 
 async def _chat_chunks(
-    events: AsyncIterator[tuple[str, Any]], completion_id: str, created: int, request: Request
+    events: AsyncIterator[AnswerEvent | _Usage], completion_id: str, created: int, request: Request
 ) -> AsyncIterator[bytes]:
     """OpenAI `chat.completion.chunk`s: role (+ citations), content deltas, the checked answer
     when it differs from the deltas, the sources, stop, [DONE]."""
@@ -188,22 +196,22 @@ async def _chat_chunks(
     answer: Answer | None = None
     streamed: list[str] = []
     try:
-        async for kind, value in events:
-            if kind == "citations":
-                yield chunk({"role": "assistant", "content": ""}, citations=value)
-            elif kind == "delta":
-                streamed.append(value)
-                yield chunk({"content": value})
-            elif kind == "done":
-                answer = value
-                note_answerer(request, value)
-                if "".join(streamed).strip() != value.answer.strip():
-                    yield chunk({"content": checked_text(value)}, checked=checked_fields(value))
-                if value.citations:
-                    yield chunk({"content": sources_text(value)})
-            elif kind == "usage" and answer is not None:
-                citations = [c.as_dict() for c in answer.citations]
-                yield chunk({}, "stop", usage=value, citations=citations)
+        async for event in events:
+            match event:
+                case Citations(citations):
+                    yield chunk({"role": "assistant", "content": ""}, citations=[c.as_dict() for c in citations])
+                case Delta(text):
+                    streamed.append(text)
+                    yield chunk({"content": text})
+                case Done(done):
+                    answer = done
+                    note_answerer(request, done)
+                    if "".join(streamed).strip() != done.answer.strip():
+                        yield chunk({"content": checked_text(done)}, checked=checked_fields(done))
+                    if done.citations:
+                        yield chunk({"content": sources_text(done)})
+                case _Usage(counts) if answer is not None:
+                    yield chunk({}, "stop", usage=counts, citations=[c.as_dict() for c in answer.citations])
     except RagError as exc:
         # the OpenAI client raises APIError for a data chunk holding "error"
         yield sse(None, error_body(error_type(exc), str(exc)))
