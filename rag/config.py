@@ -5,12 +5,14 @@ Built on first use by the edge that needs it (`Settings()`), never at import tim
 
 from __future__ import annotations
 
+import hmac
 import os
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.errors import Unauthorized, WritesDisabled
 from ingest.records import ChunkingSettings
 
 MAX_TOP_K = 50  # the most passages one question may read (CLI, API and settings agree)
@@ -117,6 +119,20 @@ class Settings(BaseSettings):
             overlap_sentences=self.chunk_overlap,
             encoding=self.token_encoding,
         )
+
+    def authorize_write(self, key: str | None) -> None:
+        """Allow a write (upload, delete) for the holder of RAG_API_KEY: WritesDisabled when no
+        key is set, Unauthorized for a missing or wrong one."""
+        if not self.api_key:
+            raise WritesDisabled(
+                "write endpoints are disabled: set RAG_API_KEY on the server to enable them, "
+                "then send `Authorization: Bearer <key>`"
+            )
+        if key is None or not hmac.compare_digest(key.encode(), self.api_key.encode()):
+            raise Unauthorized(
+                "missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     @property
     def llm_enabled(self) -> bool:

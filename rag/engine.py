@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.embedder import Embedder, LazyEmbedder
-from ingest.loading import load_bytes
+from ingest.errors import BadInput, TooLarge
+from ingest.loading import SUPPORTED_SUFFIXES, load_bytes, unsupported
 from ingest.pipeline import IngestReport, ingest_paths, update_index
 from ingest.query_batch import QueryBatcher
 from ingest.records import Document
@@ -168,7 +169,18 @@ class Engine:
         return self.ingest(progress=progress)
 
     def add_upload(self, name: str, data: bytes) -> Upload:
-        """Add (or replace) one uploaded file, decoded by the suffix of `name`."""
+        """Add (or replace) one uploaded file, decoded by the suffix of `name` (its last path part).
+
+        BadInput without a name, UnsupportedFile for a suffix that cannot be read, TooLarge over
+        RAG_MAX_UPLOAD_BYTES; the API and the page both upload through here."""
+        name = Path(name).name
+        if not name:
+            raise BadInput("the upload has no file name: send it as multipart form field `file` with a name")
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise unsupported(name)
+        limit = self.settings.max_upload_bytes
+        if len(data) > limit:
+            raise TooLarge(f"{name} has {len(data)} bytes, over the upload limit of {limit} (RAG_MAX_UPLOAD_BYTES)")
         document = load_bytes(name, data, path=f"upload://{name}")
         report = self._update(add=[document])
         for status, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+from ingest.text import CJK_CHAR
+
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # Quoted titles keep their own language ("《The Art of War》的作者是谁" is a Chinese question).
 _QUOTED = re.compile(r"《[^》]*》|“[^”]*”|「[^」]*」|\"[^\"]*\"")
@@ -35,12 +36,12 @@ def detect_language(text: str) -> str:
     neither script (digits, punctuation, empty) is "zh", the language of the reports.
     """
     frame = _QUOTED.sub(" ", text)
-    if not _CJK.search(frame) and not _LATIN_WORD.search(frame):
+    if not CJK_CHAR.search(frame) and not _LATIN_WORD.search(frame):
         frame = text  # all of it is quoted: the quote is the question
     words = [word.lower() for word in _LATIN_WORD.findall(frame)]
     if any(word in _ENGLISH_FRAME for word in words):
         return "en"
-    cjk = len(_CJK.findall(frame))
+    cjk = len(CJK_CHAR.findall(frame))
     if not words:
         return "zh"
     return "zh" if cjk >= _CHARS_PER_WORD * len(words) else "en"

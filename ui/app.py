@@ -16,9 +16,9 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 
-from ingest.errors import RagError
+from ingest.errors import NotFound, RagError, WritesDisabled
 from ingest.loading import SUPPORTED_SUFFIXES
 from rag.config import Settings
 from rag.engine import Engine
@@ -359,15 +359,8 @@ def refuse_gradio_uploads(app: FastAPI, path: str) -> None:
     anyone by default) answers 403 instead of storing files; an API route matches before the mount."""
 
     async def uploads_disabled() -> Any:
-        return JSONResponse(
-            {
-                "error": {
-                    "type": "forbidden",
-                    "message": "uploads are disabled: set RAG_API_KEY on the server to enable document uploads",
-                }
-            },
-            status_code=403,
-        )
+        # the API's error handler turns it into its JSON error body
+        raise WritesDisabled("uploads are disabled: set RAG_API_KEY on the server to enable document uploads")
 
     app.add_api_route(f"{path.rstrip('/')}/gradio_api/upload", uploads_disabled, methods=["POST"], include_in_schema=False)
 
@@ -377,15 +370,7 @@ def add_eval_report_route(app: FastAPI, report: Path) -> None:
 
     async def eval_report() -> Any:
         if not report.is_file():
-            return JSONResponse(
-                {
-                    "error": {
-                        "type": "not_found",
-                        "message": f"no eval report yet: run `rag eval` (writes {report.name})",
-                    }
-                },
-                status_code=404,
-            )
+            raise NotFound(f"no eval report yet: run `rag eval` (writes {report.name})")
         # The report is self-contained (inline CSS, JS, SVG): it may load nothing else.
         policy = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
         return FileResponse(

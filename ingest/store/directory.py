@@ -6,13 +6,13 @@ one and swaps it in atomically, so a killed ingest leaves the old index readable
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from ingest.build_cache import file_lock
 from ingest.errors import IndexNotFound
 from ingest.index import CURRENT_FILE, ReportIndex, read_manifest
 from ingest.store.base import DocumentEntry, DocumentPart, StoredChunk, StoreInfo
@@ -42,13 +42,8 @@ class DirectoryStore:
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """One writer at a time per index directory (readers never need the lock)."""
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with (self.index_dir / ".lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(self.index_dir / ".lock"):
+            yield
 
     # --- facts -----------------------------------------------------------------------------
     def info(self) -> StoreInfo | None:

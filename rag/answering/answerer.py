@@ -27,6 +27,7 @@ from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.question_types import QuestionType, classify
+from rag.answering.refusals import REFUSAL
 from rag.answering.short_answer import extract_short_answer, fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.language import detect_language
@@ -55,7 +56,6 @@ TYPED = frozenset(
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _SPECIFIC = re.compile(r"第[0-9一二三四五六七八九十]+[届次期]|\d+")
-REFUSAL = {"zh": "报告中没有找到相关内容。", "en": "The report does not say."}
 # The report mentions the subject but not what was asked: say so, and cite what it does say.
 PARTIAL = {
     "zh": "报告提到了{mentioned}[1]，但没有说明{missing}。",

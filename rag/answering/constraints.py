@@ -22,6 +22,7 @@ from enum import Enum
 from functools import cache
 from typing import Protocol
 
+from ingest.text import CJK, jieba_posseg
 from rag.retrieval.glossary import name_runs, names_in_text
 
 
@@ -224,15 +225,6 @@ def _chinese_number(n: int) -> str:
     return head + "十" + (_ZH_NUMERALS[ones] if ones else "")
 
 
-@cache
-def posseg():  # type: ignore[no-untyped-def]
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(60)
-    return jieba.posseg
-
-
 def _roles_zh(question: str) -> list[Constraint]:
     found: list[Constraint] = []
     taken = [False] * len(question)
@@ -316,7 +308,7 @@ def _entities_zh(
 ) -> list[Constraint]:
     taken = {c.surface for c in roles} | {c.surface for c in attributes}
     found: list[Constraint] = []
-    for pair in posseg().cut(question):
+    for pair in jieba_posseg().cut(question):
         word, tag = pair.word, pair.flag
         if tag not in _ENTITY_TAGS or len(word) < 2 or word in _NOT_ENTITIES:
             continue
@@ -341,7 +333,7 @@ def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
         return bool(english and english[:1].isupper())
     if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in _SURNAME_CHARS:
         return False
-    known = bool(posseg().dt.tokenizer.FREQ.get(word))
+    known = bool(jieba_posseg().dt.tokenizer.FREQ.get(word))
     return not known or len(word) == 3
 
 
@@ -434,7 +426,7 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
         ordinals = _ordinals_en(question)
         # Chinese written inside an English question ("Where is 方厅水院?") is checked as is.
         # Only in a mostly English question: "V＆A服装收藏品大约有多少件" is Chinese with a Latin name.
-        cjk = re.findall(r"[\u3400-\u9fff]{2,8}", question)
+        cjk = re.findall(rf"[{CJK}]{{2,8}}", question)
         if sum(map(len, cjk)) * 3 < len(question):
             entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
     return tuple(entities + roles + _years(question) + ordinals + attributes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from ingest.text import CJK_CHAR
 from rag.answering.short_answer import looks_like_person
 
 # Surnames whose reading differs from the character's common one (曾 zeng, not ceng).
@@ -24,7 +25,6 @@ _SURNAME_READINGS = {
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "皇甫", "令狐", "夏侯", "尉迟", "公孙", "长孙", "宇文", "司徒")
 # Readings that given names take where the character has several (长星 chang, 乐天 le).
 _GIVEN_NAME_READINGS = {"长": "chang", "乐": "le", "行": "xing", "朝": "chao", "传": "chuan", "和": "he", "少": "shao", "重": "chong"}  # fmt: skip
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _ASCII_NUMBER = re.compile(r"^[\d.,%\s\-—–~]+$")
 
 
@@ -55,7 +55,7 @@ def gloss(chinese: str, dictionary: Dictionary | None) -> str | None:
     A phrase that looks like a person's name (`looks_like_person`: 刘小涛, not 高水平 or 苏浙皖)
     is read in pinyin; anything else is glossed only when the dictionary has the whole phrase."""
     text = chinese.strip().strip("“”\"'《》")
-    if not text or not _CJK.search(text):
+    if not text or not CJK_CHAR.search(text):
         return None
     if _ASCII_NUMBER.match(text):
         return None

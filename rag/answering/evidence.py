@@ -15,7 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+from ingest.text import CJK_RUN
+
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 # Question words and particles: they say what is asked, not what to look for.
@@ -37,7 +38,7 @@ def text_terms(text: str) -> set[str]:
     """Bigrams (and single characters of one-character runs) of CJK text, plus ASCII words."""
     text = normalize(text)
     terms: set[str] = set()
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         if len(run) == 1:
             terms.add(run)
         terms.update(run[i : i + 2] for i in range(len(run) - 1))

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ingest.text import CJK, CJK_RUN, jieba_posseg
 from rag.answering.constraints import Constraint, Kind, Translator, checkable, met, parse
 from rag.language import detect_language
 from rag.retrieval.glossary import names_in_text
@@ -44,7 +45,7 @@ _LEADING_MARKERS = re.compile(r"\s*((?:\[\d+\]\s*)+)")
 # A sentence ends at CJK or Western end punctuation (a "." only before a space, a marker or the
 # end, so "5.2%" stays whole) or a line break.
 _END = re.compile(r"[。！？!?；;]+|\.(?=\s|\[|$)|\n+")
-_WORD = re.compile(r"[\w\u3400-\u9fff]")
+_WORD = re.compile(rf"[\w{CJK}]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _PASSAGE_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _QUESTION = re.compile(r"[?？]\s*$")
@@ -256,9 +257,7 @@ def _is_person(constraint: Constraint, passage: str) -> bool:
 @lru_cache(maxsize=4096)
 def _tagged_person(name: str) -> bool:
     """jieba tags (part of) `name` as a person; cached: its HMM cut was most of the check's time."""
-    from rag.answering.constraints import posseg
-
-    return any(pair.flag.startswith("nr") for pair in posseg().cut(name))
+    return any(pair.flag.startswith("nr") for pair in jieba_posseg().cut(name))
 
 
 def _title_spans(person: Constraint, passage: str) -> list[str]:
@@ -365,7 +364,7 @@ class _FactCheck:
 
 def _coverage(claim: str, text: str) -> float:
     """Share of the claim's CJK character bigrams found in `text` (1.0 with fewer than 3)."""
-    runs = re.findall(r"[\u3400-\u9fff]+", claim)
+    runs = CJK_RUN.findall(claim)
     bigrams = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
     if len(bigrams) < 3:
         return 1.0

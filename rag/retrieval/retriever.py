@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -52,6 +52,17 @@ class Retrieval:
     lexical_tokens: list[str]
     timings_ms: dict[str, float]
     translations: list[str] = field(default_factory=list)  # Chinese terms of an English query
+    mode: str = "hybrid"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of a search (`GET /search`, `rag search --json`)."""
+        return {
+            "query": self.query,
+            "language": self.language,
+            "mode": self.mode,
+            "hits": [hit.as_dict() for hit in self.hits],
+            "timings_ms": {key: round(value, 2) for key, value in self.timings_ms.items()},
+        }
 
 
 class Retriever:
@@ -170,7 +181,7 @@ class Retriever:
             for rank, (chunk_id, score) in enumerate(best, start=1)
         ]
         timings["fusion"] = _ms(started)
-        return Retrieval(query, language, hits, query_vector, tokens, timings, translations)
+        return Retrieval(query, language, hits, query_vector, tokens, timings, translations, mode)
 
     def _fuse(
         self, dense_rank: dict[str, int], lexical_rank: dict[str, int], language: str, mode: str

@@ -7,8 +7,8 @@ from concurrent.futures import Future
 
 import pytest
 
+from ingest.errors import Busy
 from rag.edges.api.admission import FIRST_SERVICE_S, WorkPool
-from rag.edges.api.errors import Busy
 
 
 class SlowEngine:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from ingest.errors import BadInput
-from ingest.lexical import STOPWORDS, LexicalIndex, tokenize
+from ingest.lexical import LexicalIndex, tokenize
+from ingest.text import SEARCH_STOPWORDS
 from ingest.vector_index import (
     APPROXIMATE_ABOVE,
     EF_SEARCH_CANDIDATES,
@@ -256,5 +257,5 @@ def test_tokenize_lowercases_english_words_and_drops_stopwords() -> None:
 
 def test_tokenize_mixed_text_and_full_width_characters() -> None:
     assert tokenize("２０２７年度 Forum 在安徽省召开") == ["2027", "年度", "forum", "安徽", "安徽省", "召开"]
-    assert not set(tokenize("的 了 在 是 the of and what 什么 哪里 谁")) & STOPWORDS
+    assert not set(tokenize("的 了 在 是 the of and what 什么 哪里 谁")) & SEARCH_STOPWORDS
     assert tokenize("的 了 在 是 the of and what 什么 哪里 谁") == []

@@ -13,14 +13,12 @@ import openai
 import pytest
 from fake_openai import FakeOpenAI
 
-from ingest.errors import BadInput, RagError
+from ingest.errors import BadInput, LLMError, RagError
 from rag.answering.llm import (
     INSTRUCTIONS,
     MAX_HISTORY_TURNS,
-    REFUSALS,
     LLMClient,
     LLMConfig,
-    LLMError,
     OffTrack,
     build_messages,
     clean_markers,
@@ -30,6 +28,7 @@ from rag.answering.llm import (
     renumber,
     stream_answer,
 )
+from rag.answering.refusals import REFUSAL
 
 KEY = "sk-test-0123456789"
 PASSAGES = [
@@ -62,14 +61,14 @@ def test_messages_number_the_passages_and_ask_in_the_question_language() -> None
     # chat formats (llama.cpp's "gemma") drop system messages.
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     system, example, user = (m["content"] for m in messages)
-    assert "English" in system and REFUSALS["en"] in system and REFUSALS["zh"] not in system
+    assert "English" in system and REFUSAL["en"] in system and REFUSAL["zh"] not in system
     assert example == "The new museum has 8 galleries [2]." and "8个展厅" in system
     assert f'<passage n="1">\n{PASSAGES[0]}\n</passage>' in user
     assert f'<passage n="3">\n{PASSAGES[2]}\n</passage>' in user
     assert user.index('<passage n="3">') < user.index("Question: How much did GDP grow?")
 
     system_zh, example_zh, _ = (m["content"] for m in build_messages("GDP增长了多少？", "zh", PASSAGES, None))
-    assert "Simplified Chinese" in system_zh and REFUSALS["zh"] in system_zh
+    assert "Simplified Chinese" in system_zh and REFUSAL["zh"] in system_zh
     assert example_zh == "新博物馆共有8个展厅[2]。"
 
 
@@ -212,8 +211,8 @@ def test_no_passages_refuses_without_a_call(fake: FakeOpenAI) -> None:
     with make_client(fake) as client:
         reply = generate_answer(client, "GDP增长了多少？", "zh", [], None)
         streamed = "".join(stream_answer(client, "What?", "en", [], None))
-    assert (reply.text, reply.cited, reply.refused) == (REFUSALS["zh"], [], True)
-    assert streamed == REFUSALS["en"]
+    assert (reply.text, reply.cited, reply.refused) == (REFUSAL["zh"], [], True)
+    assert streamed == REFUSAL["en"]
     assert fake.requests == []
 
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from rag.edges.api.errors import Busy, Timeout
+from ingest.errors import Busy, Timeout
 
 T = TypeVar("T")
 FIRST_SERVICE_S = 0.05  # the service time assumed until one is measured (an answer takes ~20 ms)

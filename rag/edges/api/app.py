@@ -64,7 +64,7 @@ def create_app(
         ask.router(settings),
         search.router(settings),
         openai_chat.router(settings),
-        documents.router(settings),
+        documents.router(),
         health.router(),
     ]
     for router in routers:

@@ -1,7 +1,6 @@
 """What a route needs, as FastAPI dependencies: the services on `app.state`, once the engine is
 ready and the client within its rate limit (`Ready`), plus the API key for writes (`Writer`)."""
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -10,7 +9,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rag.config import Settings
 from rag.edges.api.admission import WorkPool
-from rag.edges.api.errors import Unauthorized, WritesDisabled
 from rag.edges.api.limits import RateLimiter
 from rag.edges.api.loader import Loader
 from rag.engine import Engine
@@ -50,18 +48,7 @@ async def writer_services(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Services:
     """The services, for a caller holding RAG_API_KEY (writes are off when none is set)."""
-    found = services(request)
-    key = found.settings.api_key
-    if not key:
-        raise WritesDisabled(
-            "write endpoints are disabled: set RAG_API_KEY on the server to enable them, "
-            "then send `Authorization: Bearer <key>`"
-        )
-    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), key.encode()):
-        raise Unauthorized(
-            "missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    services(request).settings.authorize_write(credentials.credentials if credentials else None)
     return await ready_services(request)
 
 

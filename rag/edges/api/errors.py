@@ -1,5 +1,6 @@
-"""HTTP errors: the refusals made at the edge, the one JSON error body, and the handlers that
-turn every failure into it (`{"error": {"type", "message"}}` with the status that fits)."""
+"""HTTP errors: the one JSON error body and the handlers that turn every failure into it
+(`{"error": {"type", "message"}}` with the status that fits). The error classes are in
+`ingest.errors`."""
 
 import logging
 import re
@@ -17,42 +18,6 @@ from rag.edges.api.schemas import ErrorOut
 log = logging.getLogger("rag.api")
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-class HttpRefusal(RagError):
-    """A refusal made at the HTTP edge; `headers` go on the response (Retry-After, ...)."""
-
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.headers = headers or {}
-
-
-class NotReady(HttpRefusal):
-    status = 503
-
-
-class Busy(HttpRefusal):
-    status = 503
-
-
-class RateLimited(HttpRefusal):
-    status = 429
-
-
-class Timeout(HttpRefusal):
-    status = 504
-
-
-class Unauthorized(HttpRefusal):
-    status = 401
-
-
-class WritesDisabled(HttpRefusal):
-    status = 403
-
-
-class TooLarge(HttpRefusal):
-    status = 413
 
 
 def error_type(exc: Exception) -> str:
@@ -95,8 +60,7 @@ WRITE_ERRORS = _error_docs(400, 401, 403, 404, 413, 415, 422, 429, 503)
 
 async def rag_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
-    headers = exc.headers if isinstance(exc, HttpRefusal) else None
-    return error_response(exc.status, error_type(exc), str(exc), headers)
+    return error_response(exc.status, error_type(exc), str(exc), exc.headers or None)
 
 
 def validation_message(errors: Sequence[Any]) -> str:

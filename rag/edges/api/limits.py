@@ -9,8 +9,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingest.errors import RateLimited
 from rag.config import Settings
-from rag.edges.api.errors import RateLimited, error_response
+from rag.edges.api.errors import error_response
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an upload of max_upload_bytes
 

@@ -3,8 +3,7 @@
 import logging
 import threading
 
-from ingest.errors import RagError
-from rag.edges.api.errors import NotReady
+from ingest.errors import NotReady, RagError
 from rag.engine import Engine
 
 log = logging.getLogger("rag.api")

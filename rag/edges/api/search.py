@@ -33,12 +33,6 @@ def router(settings: Settings) -> APIRouter:
         mode: Annotated[SearchMode, Query(description="retrieval mode")] = SearchMode("hybrid"),  # noqa: B008
     ) -> dict[str, Any]:
         retrieval = await svc.pool.run(svc.engine.search, q, k, mode.value)
-        return {
-            "query": q,
-            "language": retrieval.language,
-            "mode": mode.value,
-            "hits": [hit.as_dict() for hit in retrieval.hits],
-            "timings_ms": {key: round(value, 2) for key, value in retrieval.timings_ms.items()},
-        }
+        return retrieval.as_dict()
 
     return router
