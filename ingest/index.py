@@ -50,14 +50,6 @@ class Manifest:
         return dict(self.__dict__)
 
 
-@dataclass(frozen=True)
-class SentenceRef:
-    """Where a sentence row lives: its chunk row and position inside the chunk."""
-
-    chunk_row: int
-    index_in_chunk: int
-
-
 class ReportIndex:
     """Everything retrieval and answering read, held in memory once loaded."""
 
@@ -79,19 +71,14 @@ class ReportIndex:
         self.vectors = vectors
         self.lexical = lexical
         self.sentence_rows: list[list[int]] = []  # chunk row -> sentence rows
-        self.sentence_refs: list[SentenceRef] = []
         self._index_sentences()
 
     def _index_sentences(self) -> None:
         # Sentence rows follow chunk order, each chunk's sentences in order (see unique_sentences).
         row = 0
-        for chunk_row, chunk in enumerate(self.chunks):
-            rows = []
-            for position in range(len(chunk.sentences)):
-                rows.append(row)
-                self.sentence_refs.append(SentenceRef(chunk_row, position))
-                row += 1
-            self.sentence_rows.append(rows)
+        for chunk in self.chunks:
+            self.sentence_rows.append(list(range(row, row + len(chunk.sentences))))
+            row += len(chunk.sentences)
         if row != len(self.sentence_vectors):
             raise IndexCorrupt(
                 f"the index holds {len(self.sentence_vectors)} sentence vectors for {row} sentences: "

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.embedder import Embedder, LazyEmbedder
 from ingest.errors import BadInput, TooLarge
@@ -29,6 +30,9 @@ from rag.config import Settings, bundled_corpus
 from rag.events import AnswerEvent
 from rag.records import Answer, Upload
 from rag.retrieval.retriever import Retrieval, Retriever
+
+if TYPE_CHECKING:
+    from tiktoken import Encoding
 
 
 class Engine:
@@ -89,8 +93,14 @@ class Engine:
                     self._glossary = Glossary.load()
         return self._glossary
 
+    @cached_property
+    def _encoding(self) -> Encoding:
+        # Loaded once: get_encoding re-reads and re-hashes the vocabulary file on every call
+        # (1.75 ms, against 0.01 ms for counting a sentence).
+        return get_encoding(self.settings.token_encoding, self.settings.cache_dir)
+
     def count_tokens(self, text: str) -> int:
-        return count_tokens(text, get_encoding(self.settings.token_encoding, self.settings.cache_dir))
+        return count_tokens(text, self._encoding)
 
     def _loaded(self) -> Answerer:
         """The answerer (the retriever is under it), loading the index on first use and again

@@ -322,7 +322,7 @@ class Answerer:
         self, hits: list[Hit], query_vector: np.ndarray, terms: set[str], language: str, years: list[str]
     ) -> list[ScoredSentence]:
         index = self.retriever.index
-        row_of = {chunk.id: row for row, chunk in enumerate(index.chunks)}
+        row_of = self._row_of  # built once per loaded index
         stats = self.term_statistics
         seen: set[tuple[str, tuple[tuple[int, int], ...]]] = set()
         scored: list[ScoredSentence] = []

@@ -26,7 +26,6 @@ class QuestionType(Enum):
     OTHER = "other"
 
 
-_NUM = r"[0-9一二三四五六七八九十百千两零〇]"
 
 # Chinese patterns, checked in order: the more specific forms come before the words they contain
 # (几月 before 几, 哪个省 before 哪个, 第几 before 几, 叫什么 before 什么).
