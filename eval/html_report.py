@@ -13,27 +13,9 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from eval.metrics import hit_at_k, percentile
+from eval.metrics import COLUMNS, hit_at_k, percentile
 
 MAX_K = 10  # the runner retrieves 10 passages per question, so ranks stop there
-
-# (key in the metrics dict, column heading, format); rates get a bar behind the number.
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("hit@1", "hit@1", "rate"),
-    ("hit@5", "hit@5", "rate"),
-    ("mrr", "MRR", "rate"),
-    ("ndcg@10", "nDCG@10", "rate"),
-    ("accuracy", "accuracy", "rate"),
-    ("short_em", "short EM", "rate"),
-    ("short_f1", "short F1", "rate"),
-    ("citation_precision", "citation precision", "rate"),
-    ("citation_hit", "citation hit", "rate"),
-    ("refusal_precision", "refusal precision", "rate"),
-    ("refusal_recall", "refusal recall", "rate"),
-    ("median_answer_chars", "median answer chars", "{:.0f}"),
-    ("latency_p50_ms", "latency p50 ms", "{:.1f}"),
-    ("latency_p95_ms", "latency p95 ms", "{:.1f}"),
-)
 
 LANGUAGE_COLORS = {"all": "#495057", "zh": "#d9480f", "en": "#1c7ed6"}
 OTHER_COLORS = ("#2b8a3e", "#862e9c", "#e67700", "#0b7285")

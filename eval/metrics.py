@@ -151,3 +151,26 @@ def percentile(values: Sequence[float], q: float) -> float:
 def median(values: Sequence[float]) -> float:
     """The 50th percentile (nan if empty)."""
     return percentile(values, 50)
+
+
+# The metric columns of every report (the text table of `rag eval`, the HTML report), in order:
+# (key in the metrics dict, heading, format). "rate" is a share in 0..1, shown with three decimals
+# (and a bar in HTML); anything else is a format string.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("hit@1", "hit@1", "rate"),
+    ("hit@5", "hit@5", "rate"),
+    ("mrr", "MRR", "rate"),
+    ("ndcg@10", "nDCG@10", "rate"),
+    ("accuracy", "accuracy", "rate"),
+    ("short_em", "short EM", "rate"),
+    ("short_f1", "short F1", "rate"),
+    ("citation_precision", "citation precision", "rate"),
+    ("citation_hit", "citation hit", "rate"),
+    ("refusal_precision", "refusal precision", "rate"),
+    ("refusal_recall", "refusal recall", "rate"),
+    ("false_answer_rate", "false answers", "rate"),
+    ("false_refusal_rate", "false refusals", "rate"),
+    ("median_answer_chars", "median answer chars", "{:.0f}"),
+    ("latency_p50_ms", "latency p50 ms", "{:.1f}"),
+    ("latency_p95_ms", "latency p95 ms", "{:.1f}"),
+)

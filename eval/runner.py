@@ -17,6 +17,7 @@ from typing import Any
 
 from eval.dataset import load_items
 from eval.metrics import (
+    COLUMNS,
     best_char_f1,
     contains_answer,
     exact_match,
@@ -299,24 +300,7 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-TABLE_COLUMNS = (
-    ("hit@1", "{:.3f}"),
-    ("hit@5", "{:.3f}"),
-    ("mrr", "{:.3f}"),
-    ("ndcg@10", "{:.3f}"),
-    ("accuracy", "{:.3f}"),
-    ("short_em", "{:.3f}"),
-    ("short_f1", "{:.3f}"),
-    ("citation_precision", "{:.3f}"),
-    ("citation_hit", "{:.3f}"),
-    ("refusal_precision", "{:.3f}"),
-    ("refusal_recall", "{:.3f}"),
-    ("false_answer_rate", "{:.3f}"),
-    ("false_refusal_rate", "{:.3f}"),
-    ("median_answer_chars", "{:.0f}"),
-    ("latency_p50_ms", "{:.1f}"),
-    ("latency_p95_ms", "{:.1f}"),
-)
+TABLE_COLUMNS = tuple((key, "{:.3f}" if fmt == "rate" else fmt) for key, _, fmt in COLUMNS)
 
 
 def format_table(rows: dict[str, dict[str, Any]]) -> str:

@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ingest.errors import Unauthorized, WritesDisabled
 from ingest.records import ChunkingSettings
 
-MAX_TOP_K = 50  # the most passages one question may read (CLI, API and settings agree)
+# Limits every edge shares (the CLI, the API, the page), checked when a request comes in.
+MAX_TOP_K = 50  # the most passages one question may read
+MAX_HISTORY_TURNS = 50  # earlier turns a request may send; the LLM prompt keeps fewer (llm.PROMPT_HISTORY_TURNS)
 
 
 WORKERS_PER_CPU = 4

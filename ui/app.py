@@ -20,10 +20,10 @@ from fastapi.responses import FileResponse
 
 from ingest.errors import NotFound, RagError, WritesDisabled
 from ingest.loading import SUPPORTED_SUFFIXES
-from rag.config import Settings
+from rag.config import MAX_TOP_K, Settings
 from rag.engine import Engine
 from ui import render
-from ui.chat import MAX_PASSAGES, Chat, ChatTurn, Readiness
+from ui.chat import Chat, ChatTurn, Readiness
 from ui.documents import UPLOADS_OFF, add_upload, uploads_enabled
 from ui.feedback import FeedbackLog
 
@@ -165,8 +165,8 @@ def build_ui(engine: Engine, settings: Settings, readiness: Readiness | None = N
             gr.Markdown("### 设置 / Settings")
             top_k = gr.Slider(
                 1,
-                MAX_PASSAGES,
-                value=min(settings.top_k, MAX_PASSAGES),
+                MAX_TOP_K,
+                value=settings.top_k,
                 step=1,
                 label="检索段落数 / Passages per question",
             )

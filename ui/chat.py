@@ -16,7 +16,7 @@ from typing import Any
 
 from ingest.errors import RagError
 from rag.answering.conversation import Turn
-from rag.config import Settings
+from rag.config import MAX_TOP_K, Settings
 from rag.engine import Engine
 from rag.events import Citations, Delta, Done
 from rag.records import Answer
@@ -28,7 +28,6 @@ log = logging.getLogger("ui.chat")
 Readiness = Callable[[], tuple[bool, str]]  # () -> (ready, why not)
 Message = dict[str, str]  # {"role": "user" | "assistant", "content": html}
 ANSWERERS = ("extractive", "llm")
-MAX_PASSAGES = 10  # the page's slider; the API allows more
 INTERNAL_ERROR = "内部错误，详见服务器日志。/ Internal error; see the server log."
 
 
@@ -131,8 +130,8 @@ class Chat:
             return f"未知的回答方式 / Unknown answerer {answerer!r}: choose one of {', '.join(ANSWERERS)}."
         if answerer == "llm" and not self.settings.llm_enabled:
             return "LLM 未配置 / The LLM is not configured: set RAG_LLM_BASE_URL and RAG_LLM_MODEL on the server."
-        if not isinstance(top_k, int | float) or not 1 <= top_k <= MAX_PASSAGES:
-            return f"段落数须在 1 到 {MAX_PASSAGES} 之间 / Passages must be between 1 and {MAX_PASSAGES}, not {top_k}."
+        if not isinstance(top_k, int | float) or not 1 <= top_k <= MAX_TOP_K:
+            return f"段落数须在 1 到 {MAX_TOP_K} 之间 / Passages must be between 1 and {MAX_TOP_K}, not {top_k}."
         return ""
 
     def _stream(

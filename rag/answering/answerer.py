@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.errors import ModelUnavailable
 from ingest.records import Chunk, Sentence
 from rag.answering.constraints import Constraint, Kind, absent, binding, check, met, parse
 from rag.answering.conversation import Turn, rewrite_query
@@ -123,7 +124,14 @@ class Calibration:
         )
 
     def model(self, language: str) -> RefusalModel:
-        return self.models.get(language) or self.models["zh"]
+        # No silent fallback to another language's model: its threshold would be wrong here.
+        model = self.models.get(language)
+        if model is None:
+            raise ModelUnavailable(
+                f"no refusal model for {language!r} questions in {CALIBRATION_FILE.name} (it has "
+                f"{', '.join(sorted(self.models))}): calibrate one with `python -m eval.calibrate --write`"
+            )
+        return model
 
 
 @dataclass(frozen=True)

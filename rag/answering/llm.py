@@ -28,7 +28,7 @@ LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
 
 # Older turns cost prompt tokens and pull small models off the current question; a follow-up
 # rarely needs more than the last couple of exchanges.
-MAX_HISTORY_TURNS = 3
+PROMPT_HISTORY_TURNS = 3
 MAX_HISTORY_CHARS = 600
 
 # The instructions go in the first user turn, not a system message: some chat formats drop
@@ -151,7 +151,7 @@ def build_messages(
         },
         {"role": "assistant", "content": example_answer},
     ]
-    for asked, answered in (history or [])[-MAX_HISTORY_TURNS:]:
+    for asked, answered in (history or [])[-PROMPT_HISTORY_TURNS:]:
         # Old answers cite the old turn's passages; their [n] would point at the wrong ones now.
         answered = re.sub(rf"\s*{_MARKER}", "", answered)
         messages.append({"role": "user", "content": asked[:MAX_HISTORY_CHARS]})

@@ -16,7 +16,7 @@ from fake_openai import FakeOpenAI
 from ingest.errors import BadInput, LLMError, RagError
 from rag.answering.llm import (
     INSTRUCTIONS,
-    MAX_HISTORY_TURNS,
+    PROMPT_HISTORY_TURNS,
     LLMClient,
     LLMConfig,
     OffTrack,
@@ -110,8 +110,8 @@ def test_history_keeps_the_last_turns_without_their_old_markers() -> None:
     messages = build_messages("follow-up?", "en", PASSAGES, history)
 
     kept = messages[2:-1]
-    assert len(kept) == 2 * MAX_HISTORY_TURNS
-    assert kept[0] == {"role": "user", "content": f"question {10 - MAX_HISTORY_TURNS}"}
+    assert len(kept) == 2 * PROMPT_HISTORY_TURNS
+    assert kept[0] == {"role": "user", "content": f"question {10 - PROMPT_HISTORY_TURNS}"}
     assert kept[-1] == {"role": "assistant", "content": "answer 9"}
 
 

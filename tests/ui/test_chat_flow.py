@@ -85,7 +85,7 @@ def test_bad_requests_are_refused_politely(ui_engine: Engine, tmp_path: Path) ->
     assert (
         "not configured" in updates_of(chat, "江苏省委书记是谁？", answerer="llm")[-1].messages[-1]["content"]
     )
-    assert "between 1 and 10" in updates_of(chat, "江苏省委书记是谁？", top_k=0)[-1].messages[-1]["content"]
+    assert "between 1 and 50" in updates_of(chat, "江苏省委书记是谁？", top_k=0)[-1].messages[-1]["content"]
     assert updates_of(chat, "   ")[-1].messages == []
 
 

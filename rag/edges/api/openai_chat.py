@@ -16,12 +16,11 @@ from pydantic import ValidationError
 
 from ingest.errors import BadInput, RagError
 from rag.answering.conversation import Turn
-from rag.config import Settings
+from rag.config import MAX_HISTORY_TURNS, Settings
 from rag.edges.api.deps import Ready, note_answerer
 from rag.edges.api.errors import READ_ERRORS, error_body, error_type
 from rag.edges.api.schemas import (
     CHAT_EXAMPLES,
-    MAX_HISTORY_TURNS,
     MODEL_ID,
     AskRequest,
     ChatCompletionOut,

@@ -14,11 +14,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from rag.answering.conversation import Turn
-from rag.config import MAX_TOP_K, Settings
+from rag.config import MAX_HISTORY_TURNS, MAX_TOP_K, Settings
 from rag.retrieval.retriever import MODES
 
 MODEL_ID = "report-rag"
-MAX_HISTORY_TURNS = 50
 MAX_ANSWER_CHARS = 20_000  # an earlier answer sent back as history
 DEFAULT_MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
 
