@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over a fixed list of documents (chunks), addressed by row number."""
 
-    def __init__(self, bm25: object, vocabulary: frozenset[str], size: int) -> None:
+    def __init__(self, bm25: Any, vocabulary: frozenset[str], size: int) -> None:
         self._bm25 = bm25
         self._vocabulary = vocabulary
         self.size = size

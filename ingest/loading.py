@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.cleaning import paragraphs, title
-from ingest.errors import BadInput, UnsupportedFile
+from ingest.errors import BadInput, TooLarge, UnsupportedFile
 from ingest.records import Document
 
 # Checked in this order: the UTF-32 LE mark starts with the UTF-16 LE one.
@@ -180,6 +180,12 @@ DECODERS: dict[str, Callable[[bytes, str], str]] = {
     ".docx": _docx_text,
 }
 SUPPORTED_SUFFIXES = tuple(sorted(DECODERS))
+
+
+def check_upload_size(name: str, size: int, limit: int) -> None:
+    """TooLarge when an upload of `size` bytes is over `limit` (RAG_MAX_UPLOAD_BYTES)."""
+    if size > limit:
+        raise TooLarge(f"{name} has {size} bytes, over the upload limit of {limit} (RAG_MAX_UPLOAD_BYTES)")
 
 
 def unsupported(name: str) -> UnsupportedFile:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def _probes(vectors: np.ndarray, count: int) -> np.ndarray:
 class VectorIndex:
     """A FAISS index over row-numbered vectors."""
 
-    def __init__(self, faiss_index: object, kind: str) -> None:
+    def __init__(self, faiss_index: Any, kind: str) -> None:
         self._index = faiss_index
         self.kind = kind
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.embedder import Embedder, LazyEmbedder
-from ingest.errors import BadInput, TooLarge
-from ingest.loading import SUPPORTED_SUFFIXES, load_bytes, unsupported
+from ingest.errors import BadInput
+from ingest.loading import SUPPORTED_SUFFIXES, check_upload_size, load_bytes, unsupported
 from ingest.pipeline import IngestReport, ingest_paths, update_index
 from ingest.query_batch import QueryBatcher
 from ingest.records import Document
@@ -188,9 +188,7 @@ class Engine:
             raise BadInput("the upload has no file name: send it as multipart form field `file` with a name")
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise unsupported(name)
-        limit = self.settings.max_upload_bytes
-        if len(data) > limit:
-            raise TooLarge(f"{name} has {len(data)} bytes, over the upload limit of {limit} (RAG_MAX_UPLOAD_BYTES)")
+        check_upload_size(name, len(data), self.settings.max_upload_bytes)
         document = load_bytes(name, data, path=f"upload://{name}")
         report = self._update(add=[document])
         for status, ids in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):

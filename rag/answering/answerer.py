@@ -424,7 +424,7 @@ class Answerer:
         language = evidence.language
         refusal = self.refusal.model(language)
         confidence = refusal.probability(evidence.features) if evidence.ranked else 0.0
-        base = {
+        base: dict[str, Any] = {
             "question": evidence.question,
             "language": language,
             "answerer": "extractive",

@@ -250,7 +250,7 @@ def _roles_en(question: str) -> list[Constraint]:
 
 
 def _attributes_zh(question: str) -> list[Constraint]:
-    found = []
+    found: list[Constraint] = []
     for word, forms in _ZH_ATTRIBUTES:
         if word in question and not any(word in c.surface for c in found):
             found.append(Constraint(Kind.ATTRIBUTE, word, forms))

@@ -240,25 +240,35 @@ def _questions_from(source: str) -> Iterator[str]:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    """Questions from stdin, one a line, answered with the conversation so far; --json: one
+    Answer object per line and no prompts."""
     from rag.answering.conversation import Turn
 
     engine = _engine(args)
     history: list[Turn] = []
-    print("Ask about the report (Chinese or English). Empty line or Ctrl-D to quit.")
+    if not args.json:
+        print("Ask about the report (Chinese or English). Empty line or Ctrl-D to quit.")
     while True:
         try:
-            question = input("> ").strip()
+            question = input("" if args.json else "> ").strip()
         except EOFError:
-            print()
+            if not args.json:
+                print()
             return 0
         if not question:
             return 0
         try:
             answer = engine.answer(question, history=history, top_k=args.top_k)
         except BadInput as exc:
-            print(f"error: {exc}")
+            if args.json:
+                _print_json({"question": question, "error": str(exc)})
+            else:
+                print(f"error: {exc}")
             continue
-        print(_format_answer(answer) + "\n")
+        if args.json:
+            _print_json(answer.as_dict())
+        else:
+            print(_format_answer(answer) + "\n")
         history.append(Turn(question, answer.answer))
 
 

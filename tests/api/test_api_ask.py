@@ -50,11 +50,25 @@ def test_ask_answers_a_chinese_question_with_a_citation_into_the_report(
 
 
 def test_ask_answers_in_english_for_an_english_question(client: TestClient) -> None:
-    answer = client.post("/ask", json={"question": EN_QUESTION, "top_k": 3}).json()
+    question = "Where was the 2026 Yangtze River Delta leaders' symposium held?"
+    answer = client.post("/ask", json={"question": question, "top_k": 3}).json()
 
     assert answer["language"] == "en"
-    assert answer["question"] == EN_QUESTION
-    assert answer["found"] is False or answer["citations"]
+    assert answer["question"] == question
+    assert answer["found"] is True and answer["short_answer"] == "上海"
+    assert "Shanghai" in answer["answer"]
+    assert "上海" in answer["citations"][0]["sentence"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known wrong answer (main at b7bee4c): 'which city hosted' is answered with 党委政府, "
+    "from the sentence about the meetings held alongside",
+)
+def test_the_english_which_city_question_is_answered_with_shanghai(client: TestClient) -> None:
+    answer = client.post("/ask", json={"question": EN_QUESTION, "top_k": 3}).json()
+
+    assert answer["found"] is True and answer["short_answer"] == "上海"
 
 
 def test_ask_uses_history_for_a_follow_up(client: TestClient) -> None:

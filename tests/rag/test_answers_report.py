@@ -154,7 +154,7 @@ def test_a_year_follow_up_is_retrieved_as_a_question_about_that_year(bundled_eng
     follow_up = bundled_engine.answer("那2028年呢？", history=[Turn(first_question, first.answer)])
 
     assert "2028" in follow_up.retrieval_query and "2027" not in follow_up.retrieval_query
-    assert not follow_up.found or "安徽" not in (follow_up.short_answer or ""), follow_up.answer
+    assert not follow_up.found, follow_up.answer  # the report names no 2028 host
     assert follow_up.language == "zh"
 
 

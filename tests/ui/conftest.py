@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_helpers import LivePage, page_settings, serve
+from support import live_server
+from ui_helpers import LivePage, page_settings
 
 from ingest.embedder import Embedder
 from rag.config import Settings
@@ -57,5 +58,5 @@ def live_page(ui_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     app = create_app(ui_engine, settings, build_index=False)
     mount_ui(app, ui_engine, settings)
-    with serve(app) as url:
+    with live_server(app, ready_seconds=120.0) as url:
         yield LivePage(url, settings)

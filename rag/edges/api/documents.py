@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, UploadFile
 from fastapi import Path as PathParam
 
-from ingest.loading import SUPPORTED_SUFFIXES
+from ingest.loading import SUPPORTED_SUFFIXES, check_upload_size
 from rag.edges.api.deps import Ready, Writer
 from rag.edges.api.errors import READ_ERRORS, WRITE_ERRORS
 from rag.edges.api.schemas import DocumentsOut, RemovedOut, UploadOut
@@ -29,7 +29,10 @@ def router() -> APIRouter:
         summary=f"Add or replace a document ({' '.join(SUPPORTED_SUFFIXES)}); needs RAG_API_KEY",
     )
     async def upload(file: UploadFile, svc: Writer) -> dict[str, Any]:
-        data = await file.read()  # at most RAG_MAX_UPLOAD_BYTES and a little: see limits.BodyLimit
+        # Refused before it is read; the engine checks again what it is given.
+        if file.size is not None:
+            check_upload_size(file.filename or "", file.size, svc.settings.max_upload_bytes)
+        data = await file.read()
         # No timeout for writes: one that timed out here would still finish, which would confuse.
         upload = await svc.pool.run(svc.engine.add_upload, file.filename or "", data, timeout=False)
         return upload.as_dict()

@@ -266,8 +266,6 @@ class ChatCompletionOut(BaseModel):
 
 SearchMode = Enum("SearchMode", {mode: mode for mode in MODES}, type=str)  # type: ignore[misc]
 
-SearchMode = Enum("SearchMode", {mode: mode for mode in MODES}, type=str)  # type: ignore[misc]
-
 ASK_EXAMPLES = {
     "zh": {
         "summary": "中文提问",
