@@ -29,19 +29,18 @@ def main() -> None:
     args = parser.parse_args()
     engine = Engine(Settings(), index_dir=args.index)
     engine.ensure_index()
-    answerer = engine.answerer
     cases = [case for case in report_cases(engine) if case.split == "dev"]
     base = SentenceWeights()
     print("en_coverage  answer_type  zh(acc, false answers, false refusals)  en(...)")
     for en_coverage, answer_type in itertools.product(EN_COVERAGE, ANSWER_TYPE):
-        answerer.weights = replace(base, coverage={**base.coverage, "en": en_coverage}, answer_type=answer_type)
-        metrics = summarize(run_cases(engine, cases, progress=False))
+        weights = replace(base, coverage={**base.coverage, "en": en_coverage}, answer_type=answer_type)
+        tuned = Engine(engine.settings, index_dir=engine.index_dir, embedder=engine.embedder, sentence_weights=weights)
+        metrics = summarize(run_cases(tuned, cases, progress=False))
         cells = [
             f"{metrics[lang]['accuracy']:.3f} {metrics[lang]['false_answer_rate']:.3f} {metrics[lang]['false_refusal_rate']:.3f}"
             for lang in ("zh", "en")
         ]
         print(f"{en_coverage:11.2f}  {answer_type:11.2f}  {cells[0]:>38}  {cells[1]}", flush=True)
-    answerer.weights = base
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from ingest.records import Document
 from ingest.store import ChunkStore, open_store
 from ingest.store.base import Corpus
 from ingest.tokens import count_tokens, get_encoding
-from rag.answering.answerer import Answerer, Evidence
+from rag.answering.answerer import Answerer, Evidence, SentenceWeights
 from rag.answering.conversation import Turn
 from rag.config import Settings, bundled_corpus
 from rag.events import AnswerEvent
@@ -43,9 +43,12 @@ class Engine:
         embedder: Embedder | None = None,
         progress: Callable[[str], None] | None = None,
         store: str | None = None,
+        sentence_weights: SentenceWeights | None = None,
     ) -> None:
         """progress: told, in one line, when a one-time build (the model, its ONNX export) starts.
-        store: where the chunks live (default RAG_STORE; empty: the index directory)."""
+        store: where the chunks live (default RAG_STORE; empty: the index directory).
+        sentence_weights: the answerer's sentence scoring (default: the tuned one; eval.tune_sentences
+        tries others)."""
         self.settings = settings
         self.index_dir = (index_dir or settings.index_dir).expanduser()
         self.store: ChunkStore = open_store(
@@ -61,6 +64,7 @@ class Engine:
         elif embedder is not None:  # concurrent questions share one encoder call (ingest.query_batch)
             self._embedder = QueryBatcher(embedder, settings.query_batch)
         self._progress = progress
+        self._sentence_weights = sentence_weights
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._glossary: Any = None
@@ -121,7 +125,13 @@ class Engine:
         self._generation = self.store.generation()
         self.store.verify(self.embedder.model_id)
         retriever = Retriever(self.store, self.embedder, translator=self.glossary)
-        answerer = Answerer(retriever, self.glossary, llm=self._llm_client(), verify=self.settings.llm_verify)
+        answerer = Answerer(
+            retriever,
+            self.glossary,
+            llm=self._llm_client(),
+            weights=self._sentence_weights,
+            verify=self.settings.llm_verify,
+        )
         # One assignment each: a request in flight keeps the objects it already holds.
         self._retriever, self._answerer = retriever, answerer
         return answerer
