@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from eval.html_report import hit_curve, latency_bins, render
+from eval.html_charts import hit_curve, latency_bins
+from eval.html_report import render
 
 NAN = float("nan")
 
