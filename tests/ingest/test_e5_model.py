@@ -14,16 +14,8 @@ import numpy as np
 import pytest
 
 from ingest import e5_model
-from ingest.e5_model import (
-    MARKER,
-    bundle_path,
-    default_model_dir,
-    dequantize_q4_0,
-    ensure_e5_model,
-    is_valid,
-    read_bundle,
-    write_marker,
-)
+from ingest.e5_bundle import bundle_path, dequantize_q4_0, read_bundle
+from ingest.e5_model import MARKER, default_model_dir, ensure_e5_model, is_valid, write_marker
 from ingest.errors import ModelUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
