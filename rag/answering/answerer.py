@@ -29,7 +29,8 @@ from rag.answering.english import quote, with_gloss
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
-from rag.answering.short_answer import extract_short_answer, fills_slot
+from rag.answering.short_answer import extract_short_answer
+from rag.answering.slots import fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.language import detect_language
 from rag.records import Answer, Citation, Hit

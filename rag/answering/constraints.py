@@ -23,6 +23,7 @@ from functools import cache
 from typing import Protocol
 
 from ingest.text import CJK, jieba_posseg
+from rag.answering.short_answer import SURNAMES
 from rag.retrieval.glossary import name_runs, names_in_text
 
 
@@ -198,14 +199,6 @@ _PROVINCE_ABBREVIATIONS = {
 _ABBREVIATION_RUN = re.compile("[" + "".join(_PROVINCE_ABBREVIATIONS.values()) + "]{2,}")
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
-# Common surnames: a personal name jieba found on its own starts with one.
-_SURNAME_CHARS = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
-    "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温"
-    "康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂"
-    "成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
-    "宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝信"
-)
 # Characters that spell foreign names (埃尔维, 唐娜, 布尔): two of them mark a transliteration.
 _TRANSLITERATION = frozenset(
     "阿埃艾奥欧乌伊安恩尔斯特克德格布普夫维威瓦娜娃诺洛罗莫姆曼尼纳丹登顿逊森蒂迪利里拉莱雷伦琳玛马麦米蒙默穆"
@@ -331,7 +324,7 @@ def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
     if tag in ("ns", "nt"):
         english = translator.english(word) if translator is not None else None
         return bool(english and english[:1].isupper())
-    if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in _SURNAME_CHARS:
+    if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in SURNAMES:
         return False
     known = bool(jieba_posseg().dt.tokenizer.FREQ.get(word))
     return not known or len(word) == 3

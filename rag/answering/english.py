@@ -13,7 +13,7 @@ import re
 from typing import Protocol
 
 from ingest.text import CJK_CHAR
-from rag.answering.short_answer import looks_like_person
+from rag.answering.slots import looks_like_person
 
 # Surnames whose reading differs from the character's common one (曾 zeng, not ceng).
 _SURNAME_READINGS = {

@@ -38,14 +38,14 @@ _HEAD_WEIGHT = 1.0  # per character of the asked-about noun ("哪个...方案") 
 _PRIOR_WEIGHT = 6.0  # how much the kind of candidate (a dotted name over a bare noun) counts
 
 _SPACES = " \u3000\t\n"
-_PUNCT = set("，,。.！!？?；;：:、（）()《》“”\"'‘’「」【】[]—-…·") | set(_SPACES)
+PUNCT = set("，,。.！!？?；;：:、（）()《》“”\"'‘’「」【】[]—-…·") | set(_SPACES)
 _CLAUSE_BREAK = set("，,。！!？?；;：:")
 _ZH_STOP = frozenset("的了在是和与及或等也都就而并被把对为以于之其这那有个上下中将从到由向")
 _COPULAS = "是为的"
 _LEADING_FUNCTION = frozenset("由被向与和的是把将对从在给让令及")
 
-_ZH_NUM = "零〇一二两三四五六七八九十百千万亿"
-_NUMBER = rf"(?:\d[\d,，]*(?:\.\d+)?|[{_ZH_NUM}]+)"
+ZH_NUM = "零〇一二两三四五六七八九十百千万亿"
+_NUMBER = rf"(?:\d[\d,，]*(?:\.\d+)?|[{ZH_NUM}]+)"
 _DATE_PART = r"(?:\d{1,4}|[零〇一二三四五六七八九十]{1,4})"
 _RANGE = r"\s*(?:至|到|-|—|–|~|和)\s*"
 _DAY = rf"{_DATE_PART}\s*[日号]"
@@ -56,20 +56,20 @@ _DATE = re.compile(rf"(?:{_FULL_DATE})(?:{_RANGE}(?:{_FULL_DATE}))?")
 _YEAR_RANGE = re.compile(rf"(?<![\d.])\d{{3,4}}\s*年?{_RANGE}\d{{3,4}}\s*年(?:间|代)?")
 _ERA = re.compile(r"(?:公元前?\s*)?\d{1,2}\s*世纪(?:\s*\d0\s*年代)?|[一二三四五六七八九十]+世纪|\d0\s*年代")
 _YEAR = re.compile(r"(?:公元前?\s*)?(?<![\d.])\d{3,4}(?:\s*年(?!代))?(?![\d.])")
-_ORDINAL = re.compile(rf"第\s*(?:\d+|[{_ZH_NUM}]+)\s*(?:届|次|期|个|名|位|轮|代|季|大|号)?")
+_ORDINAL = re.compile(rf"第\s*(?:\d+|[{ZH_NUM}]+)\s*(?:届|次|期|个|名|位|轮|代|季|大|号)?")
 _SCORE = re.compile(r"(?<![\d.])\d+\s*[–\-—:：比]\s*\d+(?![\d.])")
 # A title keeps its book-title marks (《长三角...方案》 is how it is cited); a quoted phrase does not.
 _QUOTED = re.compile(
     r"《[^《》]{1,60}》|(?<=“)[^“”]{1,40}(?=”)|(?<=「)[^「」]{1,40}(?=」)|(?<=\")[^\"]{1,40}(?=\")"
 )
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.'\-]*(?:\s+[A-Za-z0-9][A-Za-z0-9&.'\-]*)*")
+LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.'\-]*(?:\s+[A-Za-z0-9][A-Za-z0-9&.'\-]*)*")
 _CALLED_WORDS = frozenset(
     {"称为", "称作", "叫做", "叫作", "名为", "命名为", "名叫", "又称", "简称", "即", "誉为"}
 )
 _CALLED_QUOTE = re.compile(
     r"(?:称为|称作|叫做|叫作|名为|命名为|名叫|又称|简称|誉为)\s*[“「\"]([^”」\"]{1,40})[”」\"]"
 )
-_NAME_DOT = "·•‧・"
+NAME_DOT = "·•‧・"
 _UNITS = (
     "次个人名位年天日月周小时分钟秒岁米厘米毫米公里千米英里英尺英寸码吨公斤千克克磅元美元英镑欧元亿万千百"
     "倍家座所辆架艘条项种本部场届轮期层户只头件台颗枚"
@@ -121,7 +121,7 @@ _ORG_SUFFIX = (
 
 # The most common Chinese surnames: a word jieba does not know (信长星) that starts with one of
 # them and has two or three characters is most likely a person's name.
-_SURNAMES = frozenset(
+SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
     "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温"
     "康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂"
@@ -183,7 +183,7 @@ class _Anchor:
 # --- segmentation ---------------------------------------------------------------------------------
 
 
-def _pos_tags(text: str) -> list[_Token]:
+def pos_tags(text: str) -> list[_Token]:
     """jieba's words of `text` with their part-of-speech tags and offsets into `text`."""
     tokens = []
     position = 0
@@ -193,7 +193,7 @@ def _pos_tags(text: str) -> list[_Token]:
     return tokens
 
 
-def _known(word: str) -> bool:
+def known_word(word: str) -> bool:
     return bool(jieba().dt.FREQ.get(word))
 
 
@@ -243,7 +243,7 @@ def _person_spans(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
         after_title = i > 0 and bool(_TITLES.search(tokens[i - 1].word))
         if token.tag.startswith("nr"):
             yield _Candidate(start, token.end, 1.0)
-        elif 2 <= len(token.word) <= 3 and token.word[0] in _SURNAMES and not _known(token.word):
+        elif 2 <= len(token.word) <= 3 and token.word[0] in SURNAMES and not known_word(token.word):
             yield _Candidate(start, token.end, 0.9 if after_title else 0.7)
         elif after_title and 2 <= len(token.word) <= 3 and token.tag in ("n", "nz", "nrt"):
             yield _Candidate(start, token.end, 0.6)
@@ -251,7 +251,7 @@ def _person_spans(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
     starts = {token.start: token for token in tokens}
     ends = {token.end: token for token in tokens}
     dotted: list[tuple[int, int]] = []
-    for match in re.finditer(rf"[{_NAME_DOT}]", sentence):
+    for match in re.finditer(rf"[{NAME_DOT}]", sentence):
         left, right = ends.get(match.start()), starts.get(match.end())
         if not (left and right and CJK_CHAR.match(left.word) and CJK_CHAR.match(right.word)):
             continue
@@ -331,7 +331,7 @@ def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
     numerals = [token for token in tokens if token.tag in ("m", "mq")]
     for candidate in _regex_spans(pattern, sentence, 1.0):
         text = sentence[candidate.start : candidate.end]
-        if not re.search(rf"[\d{_ZH_NUM}]", text):
+        if not re.search(rf"[\d{ZH_NUM}]", text):
             continue
         # Numerals inside ordinary words (统一, 一些, 万一, 第八) are not quantities.
         if not re.search(r"\d", text) and not any(t.start <= candidate.start < t.end for t in numerals):
@@ -361,13 +361,13 @@ def _dates(sentence: str, tokens: list[_Token], year_only: bool) -> Iterator[_Ca
 
 
 def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Candidate]:
-    tokens = _pos_tags(sentence)
+    tokens = pos_tags(sentence)
     found: list[_Candidate] = []
     if qtype is QuestionType.WHO:
         found += _person_spans(sentence, tokens)
         found = _outside(found, [c for c in found if c.prior > 1.0])
         found += _org_spans(tokens, 0.6)
-        found += _regex_spans(_LATIN, sentence, 0.4)
+        found += _regex_spans(LATIN, sentence, 0.4)
     elif qtype is QuestionType.WHICH_PLACE:
         found += _place_spans(tokens)
         found = _of_named_kind(question, sentence, found)
@@ -395,7 +395,7 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
         found += _after(tokens, _CALLED_WORDS, 2.5)
         found += (_Candidate(m.start(1), m.end(1), 2.5) for m in _CALLED_QUOTE.finditer(sentence))
         found += _person_spans(sentence, tokens)
-        found += _regex_spans(_LATIN, sentence, 0.6)
+        found += _regex_spans(LATIN, sentence, 0.6)
         found += (_Candidate(start, end, 0.7) for start, end in _runs(tokens, ("nz",)))
     elif qtype is QuestionType.WHAT:
         # Only titles and quoted terms. A bare noun phrase (here and for NAME) was the exact
@@ -441,7 +441,7 @@ def _zh_anchors(question: str, sentence: str) -> list[_Anchor]:
         while i + length < len(sentence) and sentence[i : i + length + 1] in question:
             length += 1
         text = sentence[i : i + length]
-        content = [char for char in text if char not in _PUNCT and char not in _ZH_STOP]
+        content = [char for char in text if char not in PUNCT and char not in _ZH_STOP]
         if (length >= 2 and len(content) >= 2) or (length >= 1 and text.isdigit()):
             anchors.append(_Anchor(i, i + length, float(len(content))))
             i += length
@@ -609,74 +609,3 @@ def extract_short_answer(
         if best is None or key > best:
             best, span = key, (candidate.start, candidate.end)
     return None if best is None else sentence[span[0] : span[1]]
-
-
-# --- does a phrase fill the asked slot? -------------------------------------------------------
-
-_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
-_COMMON_WORD_FREQ = 5000  # jieba counts: 水平 13,880 is a word; 建国 3,083 is also a given name
-# A run of province abbreviations (苏浙皖) reads like a surname and a given name, but is places.
-_ABBREVIATIONS = re.compile("[京津冀晋辽吉沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔滇陕甘青宁新]+")
-_NAME_LIST = re.compile(r"[、，,和及与/\s]+")
-_NUMERAL = re.compile(rf"[0-9{_ZH_NUM}]")
-
-
-def looks_like_person(phrase: str) -> bool:
-    """A person's name, or a list of them ("龚正、刘小涛"): what a who-question's answer is.
-
-    jieba's name tags, or 2-3 characters starting with a common surname that jieba does not
-    know as an ordinary word; "座谈会", "应邀出席" and "安徽省委" are not people."""
-    names = [name for name in _NAME_LIST.split(phrase.strip("“”\"'")) if name]
-    if not names:
-        return False
-    for name in names:
-        if _LATIN.fullmatch(name):
-            continue  # a Latin-script name (XQuAD's "Tesla") is taken as written
-        tokens = _pos_tags(name)
-        if any(dot in name for dot in _NAME_DOT):
-            continue  # a transliterated foreign name (约翰·史密斯)
-        # Chinese names are two or three characters; jieba tags unknown runs like 应邀出席 nr too,
-        # and a common word after a surname character (高水平: 高 + 水平) is not a given name.
-        if not 2 <= len(name) <= 3 or _ABBREVIATIONS.fullmatch(name):
-            return False
-        tagged = len(tokens) == 1 and tokens[0].tag in _PERSON_TAGS
-        # Two characters after a surname character are too often a word (边会, 高速) to count
-        # without jieba's name tag; three (刘小涛, 信长星) are read as a name.
-        surname = len(name) == 3 and name[0] in _SURNAMES and not _known(name)
-        common_word_after = len(name) == 3 and (jieba().dt.FREQ.get(name[1:]) or 0) >= _COMMON_WORD_FREQ
-        if not (tagged or surname) or common_word_after:
-            return False
-    return True
-
-
-_COMMON_TAGS = ("n", "v", "vn", "a", "ad", "an", "d", "m", "q", "p", "c", "u", "f", "t", "l", "i", "r")
-_NAME_LIKE_TAGS = ("nr", "ns", "nt", "nz", "eng")
-
-
-def clearly_not_a_person(phrase: str) -> bool:
-    """Ordinary words only (领导座谈会: 领导 + 座谈会; 成果发布会): no name, no organization, no
-    unknown word that could be a transliterated name (凯瑟琳温克沃斯) or a team."""
-    tokens = _pos_tags(phrase)
-    if not tokens or any(dot in phrase for dot in _NAME_DOT) or _LATIN.search(phrase):
-        return False
-    return all(
-        _known(token.word) and token.tag.startswith(_COMMON_TAGS) and not token.tag.startswith(_NAME_LIKE_TAGS)
-        for token in tokens
-        if token.word.strip() and token.word not in _PUNCT
-    )
-
-
-def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
-    """Whether `phrase` (found in `sentence`) is the kind of thing `qtype` asks for.
-
-    The extractor offers its best candidate even when none is of the asked kind; a short answer
-    fills the slot only when it is: a person for who, a number for how many (not the 60 of
-    "G60", not the day "21日")."""
-    if qtype is QuestionType.WHO:
-        return not clearly_not_a_person(phrase)
-    if qtype is QuestionType.HOW_MANY:
-        at = sentence.find(phrase)
-        inside_name = at > 0 and sentence[at - 1].isascii() and sentence[at - 1].isalpha()
-        a_day = phrase.rstrip().endswith(("日", "号", "月"))  # "21日" dates, it does not count
-        return bool(_NUMERAL.search(phrase)) and not inside_name and not a_day
-    return True

@@ -137,7 +137,7 @@ def test_bundled_report() -> None:
 
 
 def test_a_who_answer_must_be_a_person():
-    from rag.answering.short_answer import fills_slot, looks_like_person
+    from rag.answering.slots import fills_slot, looks_like_person
 
     assert looks_like_person("信长星") and looks_like_person("龚正、刘小涛")
     assert not looks_like_person("领导座谈会") and not looks_like_person("应邀出席")
@@ -148,7 +148,7 @@ def test_a_who_answer_must_be_a_person():
 
 
 def test_ordinary_words_are_clearly_not_a_person():
-    from rag.answering.short_answer import clearly_not_a_person
+    from rag.answering.slots import clearly_not_a_person
 
     assert clearly_not_a_person("领导座谈会") and clearly_not_a_person("成果发布会")
     # names, organizations and transliterations may answer a who-question

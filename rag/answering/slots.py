@@ -1,0 +1,80 @@
+"""Whether a phrase is the kind of thing a question asks for: a person for who, a number for how
+many. The short-answer extractor offers its best candidate even when none is of the asked kind;
+these checks decide whether it may fill the slot, and which candidate sentences hold a person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.text import jieba
+from rag.answering.question_types import QuestionType
+from rag.answering.short_answer import LATIN, NAME_DOT, PUNCT, SURNAMES, ZH_NUM, known_word, pos_tags
+
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+_COMMON_WORD_FREQ = 5000  # jieba counts: 水平 13,880 is a word; 建国 3,083 is also a given name
+# A run of province abbreviations (苏浙皖) reads like a surname and a given name, but is places.
+_ABBREVIATIONS = re.compile("[京津冀晋辽吉沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔滇陕甘青宁新]+")
+_NAME_LIST = re.compile(r"[、，,和及与/\s]+")
+_NUMERAL = re.compile(rf"[0-9{ZH_NUM}]")
+
+
+def looks_like_person(phrase: str) -> bool:
+    """A person's name, or a list of them ("龚正、刘小涛"): what a who-question's answer is.
+
+    jieba's name tags, or 2-3 characters starting with a common surname that jieba does not
+    know as an ordinary word; "座谈会", "应邀出席" and "安徽省委" are not people."""
+    names = [name for name in _NAME_LIST.split(phrase.strip("“”\"'")) if name]
+    if not names:
+        return False
+    for name in names:
+        if LATIN.fullmatch(name):
+            continue  # a Latin-script name (XQuAD's "Tesla") is taken as written
+        tokens = pos_tags(name)
+        if any(dot in name for dot in NAME_DOT):
+            continue  # a transliterated foreign name (约翰·史密斯)
+        # Chinese names are two or three characters; jieba tags unknown runs like 应邀出席 nr too,
+        # and a common word after a surname character (高水平: 高 + 水平) is not a given name.
+        if not 2 <= len(name) <= 3 or _ABBREVIATIONS.fullmatch(name):
+            return False
+        tagged = len(tokens) == 1 and tokens[0].tag in _PERSON_TAGS
+        # Two characters after a surname character are too often a word (边会, 高速) to count
+        # without jieba's name tag; three (刘小涛, 信长星) are read as a name.
+        surname = len(name) == 3 and name[0] in SURNAMES and not known_word(name)
+        common_word_after = len(name) == 3 and (jieba().dt.FREQ.get(name[1:]) or 0) >= _COMMON_WORD_FREQ
+        if not (tagged or surname) or common_word_after:
+            return False
+    return True
+
+
+_COMMON_TAGS = ("n", "v", "vn", "a", "ad", "an", "d", "m", "q", "p", "c", "u", "f", "t", "l", "i", "r")
+_NAME_LIKE_TAGS = ("nr", "ns", "nt", "nz", "eng")
+
+
+def clearly_not_a_person(phrase: str) -> bool:
+    """Ordinary words only (领导座谈会: 领导 + 座谈会; 成果发布会): no name, no organization, no
+    unknown word that could be a transliterated name (凯瑟琳温克沃斯) or a team."""
+    tokens = pos_tags(phrase)
+    if not tokens or any(dot in phrase for dot in NAME_DOT) or LATIN.search(phrase):
+        return False
+    return all(
+        known_word(token.word) and token.tag.startswith(_COMMON_TAGS) and not token.tag.startswith(_NAME_LIKE_TAGS)
+        for token in tokens
+        if token.word.strip() and token.word not in PUNCT
+    )
+
+
+def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
+    """Whether `phrase` (found in `sentence`) is the kind of thing `qtype` asks for.
+
+    The extractor offers its best candidate even when none is of the asked kind; a short answer
+    fills the slot only when it is: a person for who, a number for how many (not the 60 of
+    "G60", not the day "21日")."""
+    if qtype is QuestionType.WHO:
+        return not clearly_not_a_person(phrase)
+    if qtype is QuestionType.HOW_MANY:
+        at = sentence.find(phrase)
+        inside_name = at > 0 and sentence[at - 1].isascii() and sentence[at - 1].isalpha()
+        a_day = phrase.rstrip().endswith(("日", "号", "月"))  # "21日" dates, it does not count
+        return bool(_NUMERAL.search(phrase)) and not inside_name and not a_day
+    return True
