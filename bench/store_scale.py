@@ -126,7 +126,7 @@ def query(store: str, work: Path, xquad: Path, questions: int) -> dict[str, Any]
         latencies.append((time.perf_counter() - started) * 1000)
     rss = memory_mb()
     # recall@10 of the store's dense search against exact search over the stored vectors
-    ids = [chunk.id for chunk in engine.retriever.index.chunks]
+    ids = [chunk.id for chunk in engine.index.chunks]
     vectors = []
     for start in range(0, len(ids), 2000):
         fetched = engine.store.fetch(ids[start : start + 2000])
