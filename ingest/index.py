@@ -148,7 +148,7 @@ class ReportIndex:
         staging = versions / f".{name}.tmp"
         staging.mkdir()
         _write_jsonl(staging / "documents.jsonl", (_document_row(doc) for doc in self.documents.values()))
-        _write_jsonl(staging / "chunks.jsonl", (_chunk_row(chunk) for chunk in self.chunks))
+        _write_jsonl(staging / "chunks.jsonl", (chunk_to_row(chunk) for chunk in self.chunks))
         np.save(staging / "chunk_vectors.npy", self.chunk_vectors.astype(np.float32), allow_pickle=False)
         np.save(
             staging / "sentence_vectors.npy", self.sentence_vectors.astype(np.float32), allow_pickle=False
@@ -181,7 +181,7 @@ class ReportIndex:
             documents = {
                 row["id"]: _document_from_row(row) for row in _read_jsonl(version_dir / "documents.jsonl")
             }
-            chunks = [_chunk_from_row(row) for row in _read_jsonl(version_dir / "chunks.jsonl")]
+            chunks = [chunk_from_row(row) for row in _read_jsonl(version_dir / "chunks.jsonl")]
             chunk_vectors = np.load(version_dir / "chunk_vectors.npy", allow_pickle=False)
             sentence_vectors = np.load(version_dir / "sentence_vectors.npy", allow_pickle=False)
             vectors = VectorIndex.load(version_dir / "vectors.faiss")
@@ -256,7 +256,8 @@ def _document_from_row(row: dict[str, Any]) -> Document:
     )
 
 
-def _chunk_row(chunk: Chunk) -> dict[str, Any]:
+def chunk_to_row(chunk: Chunk) -> dict[str, Any]:
+    """A chunk as plain JSON data (the index's chunks.jsonl line, the Milvus store's fields)."""
     return {
         "id": chunk.id,
         "doc_id": chunk.doc_id,
@@ -272,7 +273,8 @@ def _spans(rows: list[list[int]]) -> tuple[tuple[int, int], ...]:
     return tuple((int(start), int(end)) for start, end in rows)
 
 
-def _chunk_from_row(row: dict[str, Any]) -> Chunk:
+def chunk_from_row(row: dict[str, Any]) -> Chunk:
+    """The chunk back from `chunk_to_row`'s data."""
     return Chunk(
         id=row["id"],
         doc_id=row["doc_id"],

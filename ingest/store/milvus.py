@@ -48,7 +48,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ingest.errors import BadInput, IndexNotFound, ModelMismatch, StoreUnavailable
-from ingest.records import Chunk, Document, Sentence
+from ingest.index import chunk_from_row, chunk_to_row
+from ingest.records import Chunk, Document
 from ingest.store.base import DocumentEntry, DocumentPart, StoredChunk, StoreInfo
 from ingest.vector_index import APPROXIMATE_ABOVE, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 
@@ -82,8 +83,8 @@ def _unpack(text: str, dimension: int) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f4").reshape(-1, dimension)
 
 
-def _spans(rows: list[list[int]]) -> tuple[tuple[int, int], ...]:
-    return tuple((int(start), int(end)) for start, end in rows)
+# What the JSON field holds of a chunk; id, doc id, text and position are scalar fields.
+_JSON_FIELDS = ("spans", "context", "sentences")
 
 
 @dataclass
@@ -487,11 +488,7 @@ def _chunk_rows(part: DocumentPart, tokenize: Callable[[str], list[str]]) -> lis
                 "position": chunk.position,
                 "source": part.document.source,
                 "text": chunk.text,
-                "chunk": {
-                    "spans": [list(span) for span in chunk.spans],
-                    "context": chunk.context,
-                    "sentences": [{"text": s.text, "spans": [list(span) for span in s.spans]} for s in chunk.sentences],
-                },
+                "chunk": {key: value for key, value in chunk_to_row(chunk).items() if key in _JSON_FIELDS},
                 "terms": terms,
                 "vector": np.asarray(vector, dtype=np.float32).tolist(),
                 "sentence_vectors": packed,
@@ -501,16 +498,8 @@ def _chunk_rows(part: DocumentPart, tokenize: Callable[[str], list[str]]) -> lis
 
 
 def _stored_chunk(row: dict[str, Any]) -> StoredChunk:
-    data = row["chunk"]
-    chunk = Chunk(
-        id=row["id"],
-        doc_id=row["doc_id"],
-        text=row["text"],
-        spans=_spans(data["spans"]),
-        sentences=tuple(Sentence(text=s["text"], spans=_spans(s["spans"])) for s in data["sentences"]),
-        context=data.get("context", ""),
-        position=int(row["position"]),
-    )
+    scalars = {"id": row["id"], "doc_id": row["doc_id"], "text": row["text"], "position": int(row["position"])}
+    chunk = chunk_from_row({**row["chunk"], **scalars})
     vector = np.asarray(row["vector"], dtype=np.float32)
     return StoredChunk(chunk, row["source"], vector, _unpack(row["sentence_vectors"], len(vector)))
 
