@@ -198,19 +198,24 @@ class Answerer:
         return "\n".join(chunk.embedding_text() for chunk in self.retriever.index.chunks)
 
     @cached_property
-    def _surroundings(self) -> dict[str, str]:
-        """chunk id -> the text a constraint may be met in besides the sentence: the passage,
-        the passages around it (a speaker named before his quote) and the document's headline."""
+    def _first_chunk_of(self) -> dict[str, int]:
+        """doc id -> the row of its first chunk (the headline block)."""
+        first: dict[str, int] = {}
+        for row, chunk in enumerate(self.retriever.index.chunks):
+            first.setdefault(chunk.doc_id, row)
+        return first
+
+    def _surroundings(self, chunk: Chunk) -> str:
+        """The text a constraint may be met in besides the sentence: the passage, the passages
+        around it (a speaker named before his quote) and the document's headline. Built per
+        candidate, not for the whole index at load."""
         chunks = self.retriever.index.chunks
-        first_of: dict[str, str] = {}
-        around: dict[str, str] = {}
-        for row, chunk in enumerate(chunks):
-            first_of.setdefault(chunk.doc_id, chunk.embedding_text())
-            # Two passages back and one ahead: a paragraph's subject ("哈佛大学的校友包括…") is
-            # often named a passage or two before the sentence that answers.
-            near = [other.text for other in chunks[max(0, row - 2) : row + 2] if other.doc_id == chunk.doc_id]
-            around[chunk.id] = "\n".join((chunk.embedding_text(), *near, first_of[chunk.doc_id]))
-        return around
+        row = self._row_of[chunk.id]
+        # Two passages back and one ahead: a paragraph's subject ("哈佛大学的校友包括…") is
+        # often named a passage or two before the sentence that answers.
+        near = [other.text for other in chunks[max(0, row - 2) : row + 2] if other.doc_id == chunk.doc_id]
+        headline = chunks[self._first_chunk_of[chunk.doc_id]].embedding_text()
+        return "\n".join((chunk.embedding_text(), *near, headline))
 
     @cached_property
     def term_statistics(self) -> TermStatistics:
@@ -239,7 +244,7 @@ class Answerer:
         ranked = self._rank_sentences(retrieval.hits, query_vector, terms, language, _YEAR.findall(rewritten.focus))
         ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
         constraints = parse(rewritten.focus, language, self.glossary)
-        verification = self._verify(ranked, constraints, qtype, retrieval.hits, rewritten.focus, language)
+        verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
         features = self._features(verification.verified, retrieval.hits, terms, rewritten.focus, qtype)
         # English words glossed loosely ("Ministry of Commerce") that nothing in the report
         # matches: too unsure to refuse on alone, but evidence that the question is elsewhere.
@@ -266,7 +271,6 @@ class Answerer:
         ranked: list[ScoredSentence],
         constraints: tuple[Constraint, ...],
         qtype: QuestionType,
-        hits: list[Hit],
         focus: str,
         language: str,
     ) -> Verification:
@@ -279,12 +283,8 @@ class Answerer:
             qtype is QuestionType.NAME and any(c.kind is Kind.ROLE for c in constraints)
         )
         fact_asked = qtype in TYPED
-        retrieved = "\n".join(hit.chunk.text for hit in hits)
-        missing = [
-            c
-            for c in absent(constraints, lambda c: met(c, self._corpus_text) or (c.pinyin_name and met(c, retrieved)))
-            if c.strict
-        ]
+        # The retrieved passages are part of the corpus text, so one check covers both.
+        missing = [c for c in absent(constraints, lambda c: met(c, self._corpus_text)) if c.strict]
         bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
         if qtype in SLOT_CHECKED:
             # A who-question is answered by a name: among the close candidates, one holding a
@@ -301,7 +301,7 @@ class Answerer:
         best_partial: tuple[int, ScoredSentence, list[Constraint]] | None = None
         failing: dict[Constraint, int] = {}
         for item in ranked[:VERIFY_DEPTH]:
-            checks = check(bound, item.sentence.text, self._surroundings.get(item.chunk.id, ""), person_asked, fact_asked)
+            checks = check(bound, item.sentence.text, self._surroundings(item.chunk), person_asked, fact_asked)
             failed = [c.constraint for c in checks if not c.met]
             if not failed and not missing:
                 verified.append(item)
@@ -469,7 +469,7 @@ class Answerer:
             for c in evidence.constraints
             if partial is not None
             and c not in evidence.unmet
-            and met(c, partial.sentence.text + "\n" + self._surroundings.get(partial.chunk.id, ""))
+            and met(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
         ]
         timings = {"answer": (time.perf_counter() - started) * 1000.0}
         if partial is None or not mentioned:

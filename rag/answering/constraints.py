@@ -24,7 +24,7 @@ from typing import Protocol
 
 from ingest.text import CJK, jieba_posseg
 from rag.answering.short_answer import SURNAMES
-from rag.retrieval.glossary import name_runs, names_in_text
+from rag.retrieval.glossary import chinese_number, name_runs, names_in_text
 
 
 class Kind(Enum):
@@ -176,7 +176,6 @@ _EN_ATTRIBUTE = tuple(
 )
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_ZH_NUMERALS = "零一二三四五六七八九"
 _ZH_ORDINAL = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百]+)\s*(?=[届次期轮])")
 _EN_ORDINAL_WORDS = {
     "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -196,7 +195,8 @@ _PROVINCE_ABBREVIATIONS = {
     "湖北": "鄂", "湖南": "湘", "广东": "粤", "广西": "桂", "海南": "琼", "重庆": "渝", "四川": "川",
     "贵州": "黔", "云南": "滇", "陕西": "陕", "甘肃": "甘", "青海": "青", "宁夏": "宁", "新疆": "新",
 }  # fmt: skip
-_ABBREVIATION_RUN = re.compile("[" + "".join(_PROVINCE_ABBREVIATIONS.values()) + "]{2,}")
+PROVINCE_ABBREVIATION_CHARS = "".join(_PROVINCE_ABBREVIATIONS.values())
+_ABBREVIATION_RUN = re.compile(f"[{PROVINCE_ABBREVIATION_CHARS}]{{2,}}")
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
 # Characters that spell foreign names (埃尔维, 唐娜, 布尔): two of them mark a transliteration.
@@ -208,14 +208,6 @@ _TRANSLITERATION = frozenset(
 _NOT_ENTITIES = frozenset(
     "中国 国家 中央 全国 地方 地区 城市 省份 省市 国际 世界 本报 会议 报告 报道 座谈会 领导 东西 南北".split()
 )
-
-
-def _chinese_number(n: int) -> str:
-    if n < 10:
-        return _ZH_NUMERALS[n]
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 1 else _ZH_NUMERALS[tens]
-    return head + "十" + (_ZH_NUMERALS[ones] if ones else "")
 
 
 def _roles_zh(question: str) -> list[Constraint]:
@@ -272,7 +264,7 @@ def _ordinals_zh(question: str) -> list[Constraint]:
             continue  # 第一次 is "for the first time" as often as it is an ordinal
         forms = {f"第{value}"}
         if value.isdigit():
-            forms.add(f"第{_chinese_number(int(value))}")
+            forms.add(f"第{chinese_number(int(value))}")
         found.append(Constraint(Kind.ORDINAL, match.group(0), tuple(sorted(forms))))
     return found
 
@@ -284,7 +276,7 @@ def _ordinals_en(question: str) -> list[Constraint]:
         if not _EN_ORDINAL_NOUN.match(lower[match.end() :]):
             continue
         n = int(match.group(1)) if match.group(1) else _EN_ORDINAL_WORDS[match.group(2)]
-        found.append(Constraint(Kind.ORDINAL, match.group(0), (f"第{n}", f"第{_chinese_number(n)}")))
+        found.append(Constraint(Kind.ORDINAL, match.group(0), (f"第{n}", f"第{chinese_number(n)}")))
     return found
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 
 from ingest.text import jieba
+from rag.answering.constraints import PROVINCE_ABBREVIATION_CHARS
 from rag.answering.question_types import QuestionType
 from rag.answering.short_answer import LATIN, NAME_DOT, PUNCT, SURNAMES, ZH_NUM, known_word, pos_tags
 
 _PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _COMMON_WORD_FREQ = 5000  # jieba counts: 水平 13,880 is a word; 建国 3,083 is also a given name
 # A run of province abbreviations (苏浙皖) reads like a surname and a given name, but is places.
-_ABBREVIATIONS = re.compile("[京津冀晋辽吉沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔滇陕甘青宁新]+")
+_ABBREVIATIONS = re.compile(f"[{PROVINCE_ABBREVIATION_CHARS}]+")
 _NAME_LIST = re.compile(r"[、，,和及与/\s]+")
 _NUMERAL = re.compile(rf"[0-9{ZH_NUM}]")
 

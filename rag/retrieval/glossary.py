@@ -231,7 +231,7 @@ def lemmas(word: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def _chinese_number(n: int) -> str:
+def chinese_number(n: int) -> str:
     """1..99 in Chinese numerals (八, 十二, 二十), for ordinals like 第八."""
     if n < 10:
         return _ZH_DIGITS[n]
@@ -246,7 +246,7 @@ def _number_terms(token: str) -> list[str]:
         n = int(ordinal.group(1))
         terms = [f"第{n}"]
         if n < 100:
-            terms.append("第" + _chinese_number(n))
+            terms.append("第" + chinese_number(n))
         return terms
     terms = [token]
     if _YEAR.match(token):
@@ -376,12 +376,12 @@ class Glossary:
             lower = token.lower()
             if lower in _NUMBER_WORDS:
                 n = _NUMBER_WORDS[lower]
-                terms += [_chinese_number(n), str(n)] if n else ["零", "0"]
+                terms += [chinese_number(n), str(n)] if n else ["零", "0"]
                 i += 1
                 continue
             if lower in _ORDINAL_WORDS:
                 n = _ORDINAL_WORDS[lower]
-                terms += ["第" + _chinese_number(n), f"第{n}"]
+                terms += ["第" + chinese_number(n), f"第{n}"]
                 i += 1
                 continue
             if lower in _MONTHS and (token[0].isupper() or (following or "").isdigit()):
