@@ -119,8 +119,11 @@ def test_streaming_answer_arrives_token_by_token(client: LLMClient) -> None:
     # early the first one comes: on a loaded machine prompt reading takes most of the time.)
     first, last = arrivals[0][0] - started, arrivals[-1][0] - started
     assert last > first
-    # temperature 0 is greedy decoding: the stream and the plain completion say the same.
-    assert "".join(delta for _, delta in arrivals) == whole
+    # Not compared piece for piece with the plain completion: llama.cpp reuses the KV cache of
+    # the shared prompt prefix, and a reused cache shifts the logits enough that even greedy
+    # decoding of a 270M model can part ways (seen in CI). Both must be well-formed replies.
+    streamed = "".join(delta for _, delta in arrivals)
+    assert parse_reply(streamed, len(passages)).text.strip()
     assert parse_reply(whole, len(passages)).text.strip()
 
 
