@@ -9,7 +9,6 @@ import logging
 import shutil
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -79,9 +78,8 @@ def test_a_verified_export_is_reused(e5_model_dir: Path, cache_root: Path, onnx_
     assert manifest["cosine"] >= 0.999 and set(manifest["files"]) == {"model.onnx", "model.onnx.data"}
     mtime = onnx_model_path.stat().st_mtime_ns
     messages: list[str] = []
-    started = time.perf_counter()
     assert ensure_onnx_export(e5_model_dir, cache_root, progress=messages.append) == onnx_model_path
-    assert time.perf_counter() - started < 0.5 and messages == [], "a later call exports nothing"
+    assert messages == [], "a later call exports nothing"
     assert onnx_model_path.stat().st_mtime_ns == mtime
 
 
