@@ -64,6 +64,7 @@ PARTIAL = {
     "en": "The report mentions {mentioned} [1] but does not say anything about {missing}.",
 }
 VERIFY_DEPTH = 12  # candidate sentences checked against the question's constraints
+MEMBERS_DEPTH = 2  # ... when the question asks for the members of a set
 # Only who-questions: a how-many candidate "with a number" too often has it inside a name
 # (千行百业, 五个中心), which moved answers to worse sentences on the dev split.
 SLOT_CHECKED = frozenset({QuestionType.WHO})
@@ -300,7 +301,10 @@ class Answerer:
         verified: list[ScoredSentence] = []
         best_partial: tuple[int, ScoredSentence, list[Constraint]] | None = None
         failing: dict[Constraint, int] = {}
-        for item in ranked[:VERIFY_DEPTH]:
+        # A list is looked for only among the closest candidates: when they mention the set
+        # without listing it, a list further down is a list of something else.
+        depth = MEMBERS_DEPTH if any(c.kind is Kind.MEMBERS for c in bound) else VERIFY_DEPTH
+        for item in ranked[:depth]:
             checks = check(bound, item.sentence.text, self._surroundings(item.chunk), person_asked, fact_asked)
             failed = [c.constraint for c in checks if not c.met]
             if not failed and not missing:
@@ -312,7 +316,7 @@ class Answerer:
             # a partial refusal should cite a sentence that names the subject itself.
             met_count = 2 * (len(checks) - len(failed)) + sum(
                 c.met and met(c.constraint, item.sentence.text) for c in checks
-            )
+            ) + sum(_names_the_set(c, item.sentence.text) for c in failed)
             if met_count and (best_partial is None or met_count > best_partial[0]):
                 best_partial = (met_count, item, failed)
         if verified:
@@ -471,6 +475,10 @@ class Answerer:
             and c not in evidence.unmet
             and met(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
         ]
+        if partial is not None:
+            mentioned += [c.forms[0] for c in evidence.unmet if _names_the_set(c, partial.sentence.text)]
+        # "长三角" goes without saying next to "长三角世界级港口群".
+        mentioned = [m for m in dict.fromkeys(mentioned) if not any(m != other and m in other for other in mentioned)]
         timings = {"answer": (time.perf_counter() - started) * 1000.0}
         if partial is None or not mentioned:
             return _plain_refusal(evidence, base, timings, missing)
@@ -703,6 +711,11 @@ class Answerer:
             answer = self._from_reply(reply, evidence, fallback, llm_ms)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
         yield Done(replace(answer, timings_ms=timings))
+
+
+def _names_the_set(constraint: Constraint, sentence: str) -> bool:
+    """A list asked for whose set the sentence names without listing it ("五个中心")."""
+    return constraint.kind is Kind.MEMBERS and bool(constraint.forms[0]) and constraint.forms[0] in sentence
 
 
 def _plain_refusal(

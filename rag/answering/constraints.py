@@ -23,6 +23,8 @@ from functools import cache
 from typing import Protocol
 
 from ingest.text import CJK, jieba_posseg
+from rag.answering.enumeration import asked_members, listed_members
+from rag.answering.provinces import ABBREVIATION_RUN, PROVINCE_ABBREVIATIONS
 from rag.answering.short_answer import SURNAMES
 from rag.retrieval.glossary import chinese_number, name_runs, names_in_text
 
@@ -33,9 +35,10 @@ class Kind(Enum):
     YEAR = "year"
     ORDINAL = "ordinal"  # 第八届, the 8th
     ATTRIBUTE = "attribute"  # what is asked about the subject: area, cost, capital...
+    MEMBERS = "members"  # the members of a set: "分别是哪五个", "which airports make up"
 
 
-SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE})
+SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE, Kind.MEMBERS})
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Constraint:
     # A strict constraint must be met where the answer is; a loose one ("Communist", glossed
     # 共产 where the report says 党) only counts when the whole report lacks it.
     strict: bool = True
+    count: int = 0  # MEMBERS: how many the sentence must list; forms[0] is the set's name or ""
 
 
 @dataclass(frozen=True)
@@ -187,16 +191,6 @@ _EN_ORDINAL_WORDS = {
 _EN_ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(" + "|".join(_EN_ORDINAL_WORDS) + r"))\b")
 _EN_ORDINAL_NOUN = re.compile(r"^\s+(?:[a-z\-()]+\s+){0,6}?(?:edition|session|forum|meeting|symposium|conference|round|congress|plenum|games|summit|expo|plenary)")
 
-# Province-level abbreviations (沪苏浙皖): a single character matches too much on its own, so one
-# counts only inside a run of two or more of them ("沪苏浙皖", "苏浙皖三省").
-_PROVINCE_ABBREVIATIONS = {
-    "北京": "京", "天津": "津", "河北": "冀", "山西": "晋", "辽宁": "辽", "吉林": "吉", "上海": "沪",
-    "江苏": "苏", "浙江": "浙", "安徽": "皖", "福建": "闽", "江西": "赣", "山东": "鲁", "河南": "豫",
-    "湖北": "鄂", "湖南": "湘", "广东": "粤", "广西": "桂", "海南": "琼", "重庆": "渝", "四川": "川",
-    "贵州": "黔", "云南": "滇", "陕西": "陕", "甘肃": "甘", "青海": "青", "宁夏": "宁", "新疆": "新",
-}  # fmt: skip
-PROVINCE_ABBREVIATION_CHARS = "".join(_PROVINCE_ABBREVIATIONS.values())
-_ABBREVIATION_RUN = re.compile(f"[{PROVINCE_ABBREVIATION_CHARS}]{{2,}}")
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
 # Characters that spell foreign names (埃尔维, 唐娜, 布尔): two of them mark a transliteration.
@@ -397,6 +391,14 @@ def _looks_like_pinyin(phrase: str) -> bool:
     return len(words) >= 2 or bool(_PINYIN_MARK.search(words[0].lower()))
 
 
+def _members(question: str, language: str) -> list[Constraint]:
+    asked = asked_members(question, language)
+    if asked is None:
+        return []
+    surface = "具体包括哪些" if language == "zh" else "the members of that list"
+    return [Constraint(Kind.MEMBERS, surface, (asked.set_name,), count=asked.count)]
+
+
 def parse(question: str, language: str, translator: Translator | None = None) -> tuple[Constraint, ...]:
     """The constraints `question` places on its answer. `language` is "zh" or "en"."""
     if language == "zh":
@@ -414,7 +416,7 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
         cjk = re.findall(rf"[{CJK}]{{2,8}}", question)
         if sum(map(len, cjk)) * 3 < len(question):
             entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
-    return tuple(entities + roles + _years(question) + ordinals + attributes)
+    return tuple(entities + roles + _years(question) + ordinals + attributes + _members(question, language))
 
 
 def _role_in(role: str, text: str) -> bool:
@@ -429,8 +431,8 @@ def _entity_in(constraint: Constraint, text: str) -> bool:
     if any(form and form in text for form in constraint.forms):
         return True
     for form in constraint.forms:
-        abbreviation = _PROVINCE_ABBREVIATIONS.get(_PLACE_SUFFIX.sub("", form))
-        if abbreviation and any(abbreviation in run for run in _ABBREVIATION_RUN.findall(text)):
+        abbreviation = PROVINCE_ABBREVIATIONS.get(_PLACE_SUFFIX.sub("", form))
+        if abbreviation and any(abbreviation in run for run in ABBREVIATION_RUN.findall(text)):
             return True
     return constraint.pinyin_name and bool(names_in_text(constraint.surface, text))
 
@@ -444,6 +446,8 @@ def met(constraint: Constraint, text: str) -> bool:
         return any(_role_in(form, text) for form in constraint.forms)
     if constraint.kind is Kind.ENTITY:
         return _entity_in(constraint, text)
+    if constraint.kind is Kind.MEMBERS:
+        return listed_members(text, constraint.forms[0]) >= constraint.count
     return any(form in text for form in constraint.forms)
 
 
@@ -451,6 +455,12 @@ def checkable(constraint: Constraint) -> bool:
     """Whether the constraint can be checked at all: an English name with no Chinese form that
     is not pinyin either ("Fangting Water Courtyard") cannot be told present or absent."""
     return bool(constraint.forms) or constraint.pinyin_name
+
+
+def report_wide(constraint: Constraint) -> bool:
+    """Whether the report as a whole can lack `constraint`: a list is asked of one sentence,
+    and some list somewhere in the report says nothing about this one."""
+    return checkable(constraint) and constraint.kind is not Kind.MEMBERS
 
 
 def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True) -> bool:
@@ -492,4 +502,4 @@ def check(
 
 def absent(constraints: Iterable[Constraint], corpus_has: Callable[[Constraint], bool]) -> list[Constraint]:
     """The checkable constraints that nothing in the indexed text meets."""
-    return [c for c in constraints if checkable(c) and not corpus_has(c)]
+    return [c for c in constraints if report_wide(c) and not corpus_has(c)]

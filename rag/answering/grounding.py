@@ -189,7 +189,8 @@ def claim_constraints(text: str, translator: Translator | None = None) -> tuple[
     language = detect_language(text)
     if language == "en":
         text = _EN_PLACE_WORDS.sub("", text)
-    return tuple(c for c in parse(text, language, translator) if c.strict and checkable(c))
+    # A list asked for is a question's constraint; a sentence that states one is checked fact by fact.
+    return tuple(c for c in parse(text, language, translator) if c.strict and checkable(c) and c.kind is not Kind.MEMBERS)
 
 
 def missing_facts(claim: str, constraints: Sequence[Constraint], passage: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ingest.text import jieba
-from rag.answering.constraints import PROVINCE_ABBREVIATION_CHARS
+from rag.answering.provinces import PROVINCE_ABBREVIATION_CHARS
 from rag.answering.question_types import QuestionType
 from rag.answering.short_answer import LATIN, NAME_DOT, PUNCT, SURNAMES, ZH_NUM, known_word, pos_tags
 

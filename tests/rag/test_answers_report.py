@@ -191,6 +191,9 @@ def test_without_history_the_same_words_are_asked_as_they_are(bundled_engine: En
         # the asked attribute is absent from the report
         ("安徽省的省会是哪里？", "省会", "安徽省"),
         ("长三角的人口是多少？", "人口", "长三角"),
+        # a list asked for: the report names the set but never lists its members
+        ("上海的五个中心分别指哪五个？", "具体包括哪些", "五个中心"),
+        ("长三角世界级港口群具体包括哪些港口？", "具体包括哪些", "港口群"),
     ],
 )
 def test_partial_refusals_say_what_is_missing_and_cite_what_is_there(
@@ -215,6 +218,9 @@ def test_partial_refusals_say_what_is_missing_and_cite_what_is_there(
         # another year than the report's: nothing meets it as asked
         "2028年度长三角地区主要领导座谈会在哪里召开？",
         "Where will the 2028 symposium be held?",
+        # lists the report names without spelling out
+        "What are the five centres of Shanghai?",
+        "Which cities make up the world-class port cluster?",
     ],
 )
 def test_questions_about_what_the_report_never_mentions_are_refused(
@@ -235,3 +241,20 @@ def test_questions_about_what_the_report_never_mentions_are_refused(
 def test_english_answers_read_names_in_pinyin(bundled_engine: Engine, question: str, rendered: str) -> None:
     answer = bundled_engine.answer(question)
     assert answer.found and answer.answer.startswith(rendered), answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "members"),
+    [
+        ("哪几位领导分别代表三省一市讲话？", ("龚正", "刘小涛", "刘捷", "王清宪")),
+        ("会议审议通过了哪几个文件？", ("一网通办", "大气污染防治")),
+    ],
+)
+def test_a_list_asked_for_is_answered_from_a_sentence_that_lists_it(
+    bundled_engine: Engine, source_text: str, question: str, members: tuple[str, ...]
+) -> None:
+    answer = bundled_engine.answer(question)
+    assert answer.found, answer.answer
+    assert all(member in answer.citations[0].sentence for member in members), answer.citations
+    assert citation_problems(answer, source_text) == []
+

@@ -1,0 +1,107 @@
+"""Questions that ask for the members of a set, and whether a sentence lists them.
+
+"上海“五个中心”分别是哪五个中心？" or "Which airports make up the airport cluster?" is answered by
+a sentence that names the members ("龚正、刘小涛、刘捷、王清宪分别代表三省一市讲话"), not by one
+that only mentions the set ("常态化对接上海“五个中心”建设"). Reports often name a programme or a
+slogan without spelling it out; the sentence that mentions it is then close to the question in
+every way retrieval measures, and without this check it was given as the answer.
+
+A list is counted generously (enumeration commas, 和/与/及, quoted terms, book titles, runs of
+province abbreviations such as 苏浙皖): a false refusal costs more than a missed one. A chain
+that holds the set's own name ("推动先导产业积厚成势、传统产业转型升级…" for "先导产业有哪些")
+lists the set beside its siblings, not its members, and does not count; "A、B等X" does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answering.provinces import ABBREVIATION_RUN
+
+_ZH_COUNT = "一二两三四五六七八九十"
+_ZH_COUNT_VALUES = {char: value for value, char in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+# "分别是哪五个", "包括哪些", "由哪些…组成", "具体指的是什么", "哪几位". Not a plain 有哪些: "童工产生的
+# 根源有哪些？" is answered by one cause as often as by a list (XQuAD); 哪一位 asks for one, and
+# 哪几天/哪几年 ask for a span.
+_ZH_TRIGGER = re.compile(
+    rf"分别[是为有]|包括哪|包含哪|涵盖哪|由哪些|具体指|具体内容|具体是哪|具体有哪|"
+    rf"哪([{_ZH_COUNT[1:]}几])(?:个|位|项|类|种|级|条|家|座|大|方面)"
+)
+_ZH_ASKED_COUNT = re.compile(rf"哪([{_ZH_COUNT}])(?:个|位|项|类|种|级|条|家|座|大|方面)?")
+_EN_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_EN_TRIGGER = re.compile(
+    r"\b(?:make|makes) up\b|\bconsists? of\b|\bbelongs? to\b|\bare (?:on|in|included in|part of) the\b|"
+    r"\b(?:does|do) .+ (?:contain|include|comprise)\b"
+)
+# "What are the three tiers of …?", "What are Shanghai's "five centres"?": a counted or quoted set.
+# Not "What are cilia used for?" or "What are the four regions going to nurture?", whose subject is
+# not what is asked, nor "What are the most powerful class of drugs?" (XQuAD), which names no set.
+_EN_WHAT_ARE = re.compile(
+    r"^\s*what are\b(?=.*(?:[\"“]|\b(?:two|three|four|five|six|seven|eight|nine|ten)\b))"
+    r"(?!.*\b(?:to|called|used|known|going|doing|living|causing)\b)"
+)
+# The asking words between the set's name and the trigger: "五个中心分别指", "港口群具体", "都是".
+_ASKING_TAIL = re.compile(r"(?:分别|具体|都|主要|一共|共)*(?:指的是|指|是|为|有)?$")
+_CLAUSE = re.compile(r"[，,。；;：:！!？?\n]")
+_CONJUNCTION = re.compile(r"以及|和|与|及|并|同|\+|＋")
+_QUOTED = re.compile(r"[“\"「]([^”\"」]{1,30})[”\"」]")
+_TITLE = re.compile(r"《[^》]{1,60}》")
+
+
+@dataclass(frozen=True)
+class MembersAsked:
+    count: int  # how many members the question expects, at least 2
+    set_name: str  # the set as the question names it, in Chinese; "" when unknown (English)
+
+
+def asked_members(question: str, language: str) -> MembersAsked | None:
+    """Whether `question` asks for the members of a set, and how many."""
+    if language == "zh":
+        trigger = _ZH_TRIGGER.search(question)
+        if trigger is None:
+            return None
+        counted = _ZH_ASKED_COUNT.search(question, trigger.start())
+        count = _ZH_COUNT_VALUES.get(counted.group(1), 2) if counted else 2
+        return MembersAsked(max(2, count), _set_name(question[: trigger.start()]))
+    lower = question.lower()
+    if "how many" in lower or not (_EN_TRIGGER.search(lower) or _EN_WHAT_ARE.search(lower)):
+        return None
+    numbers = [_EN_NUMBERS[word] for word in re.findall(r"[a-z]+", lower) if word in _EN_NUMBERS]
+    return MembersAsked(max(2, numbers[0] if numbers else 2), "")
+
+
+def _set_name(before: str) -> str:
+    """The set's name at the end of the words before the trigger: "会议提到的先导产业" -> 先导产业,
+    "上海“五个中心”" -> 五个中心."""
+    quoted = _QUOTED.findall(before)
+    if quoted:
+        return quoted[-1]
+    tail = re.split(r"[的，,、？?]|说|提到|提出", before)[-1]
+    tail = _ASKING_TAIL.sub("", tail).strip("“”\"' ")
+    return tail if len(tail) >= 2 else ""
+
+
+def listed_members(text: str, set_name: str = "") -> int:
+    """The most members any clause of `text` lists (1 when it lists none). A chain that holds
+    `set_name` itself does not count."""
+    best = 1
+    for clause in _CLAUSE.split(text):
+        if not clause:
+            continue
+        quoted = [term for term in _QUOTED.findall(clause) if not (set_name and set_name in term)]
+        titles = _TITLE.findall(clause)
+        run = max((len(r) for r in ABBREVIATION_RUN.findall(clause)), default=1)
+        chained = 1 + clause.count("、") + len(_CONJUNCTION.findall(clause))
+        if set_name and set_name in clause and not _introduces(set_name, clause):
+            chained = 1
+        best = max(best, chained, len(quoted), len(titles), run)
+    return best
+
+
+def _introduces(set_name: str, clause: str) -> bool:
+    """Whether the clause presents its list as the set's members: "X包括A、B", "A、B等X", "A、B即X",
+    not "推动X积厚成势、Y转型升级" (X beside its siblings)."""
+    name = re.escape(set_name)
+    return bool(re.search(rf"(?:等|即|为|是|这|共)\S{{0,3}}{name}|{name}(?:[:：]|包括|包含|涵盖|为|是|即|分别)", clause))
+

@@ -1,0 +1,79 @@
+"""List questions: which questions ask for the members of a set, and which sentences list them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.constraints import Kind, check, met, parse
+from rag.answering.enumeration import MembersAsked, asked_members, listed_members
+
+SPEAKERS = "龚正、刘小涛、刘捷、王清宪分别代表三省一市讲话。"
+MENTIONS_ONLY = "推进深层次改革和高水平开放,常态化对接上海“五个中心”建设。"
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "asked"),
+    [
+        ("上海的五个中心分别指哪五个？", "zh", MembersAsked(5, "五个中心")),
+        ("“八八战略”包含哪八项内容？", "zh", MembersAsked(8, "八八战略")),
+        ("长三角世界级港口群具体包括哪些港口？", "zh", MembersAsked(2, "长三角世界级港口群")),
+        ("哪几位领导代表三省一市讲话？", "zh", MembersAsked(2, "")),
+        ("What are the three tiers of the cooperation mechanism?", "en", MembersAsked(3, "")),
+        ('What are Zhejiang\'s "two pioneers"?', "en", MembersAsked(2, "")),
+        ("Which ports make up the port cluster?", "en", MembersAsked(2, "")),
+        ("What does the plan consist of?", "en", MembersAsked(2, "")),
+    ],
+)
+def test_questions_that_ask_for_a_list(question: str, language: str, asked: MembersAsked) -> None:
+    assert asked_members(question, language) == asked
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("哪一位法国皇帝颁布了这项公文？", "zh"),  # 哪一位: one
+        ("童工产生的根源有哪些？", "zh"),  # often answered by one cause
+        ("座谈会是哪几天召开的？", "zh"),  # a span of days
+        ("除了三省一市的领导，还有哪些部门的负责同志参会？", "zh"),
+        ("What are cilia used for?", "en"),
+        ("What are the four regions going to nurture together?", "en"),
+        ("What are the most powerful class of anti-inflammatory drugs?", "en"),
+        ("How many digits does the largest known prime consist of?", "en"),
+    ],
+)
+def test_questions_that_do_not(question: str, language: str) -> None:
+    assert asked_members(question, language) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "set_name", "count"),
+    [
+        (SPEAKERS, "", 4),
+        ("加快文化、旅游、体育跨区域融合发展,联合举办长三角消费活动。", "", 3),
+        ("刘小涛说,江苏将与沪浙皖携手并进。", "", 3),  # a run of province abbreviations
+        ("会议审议并原则通过《三年行动计划》《行动方案》,发布了实事项目清单等成果。", "", 2),
+        ("强化“硬设施+软环境”双轮驱动。", "", 2),
+        (MENTIONS_ONLY, "五个中心", 2),  # 改革和高水平开放, not the centres: still a pair
+        ("优化长三角世界级港口群功能布局。", "长三角世界级港口群", 1),
+        # the set beside its siblings is not a list of its members
+        ("推动先导产业积厚成势、传统产业转型升级、未来产业培育壮大。", "先导产业", 1),
+        ("安徽锚定“三地一区”实现新突破和取得“三个新的更大进展”目标。", "三地一区", 1),
+    ],
+)
+def test_members_listed(text: str, set_name: str, count: int) -> None:
+    assert listed_members(text, set_name) == count
+
+
+def test_a_counted_list_needs_that_many_members() -> None:
+    (members,) = [c for c in parse("上海的五个中心分别指哪五个？", "zh") if c.kind is Kind.MEMBERS]
+    assert members.count == 5 and members.forms == ("五个中心",)
+    assert not met(members, MENTIONS_ONLY)
+    assert met(members, "上海国际经济、金融、贸易、航运、科技创新中心即五个中心。")
+
+
+def test_the_list_must_be_in_the_sentence_not_its_passage() -> None:
+    (members,) = [c for c in parse("哪几位领导代表三省一市讲话？", "zh") if c.kind is Kind.MEMBERS]
+    (outcome,) = check([members], "会议期间举行了新闻发布会。", SPEAKERS, person_asked=True)
+    assert not outcome.met
+    (outcome,) = check([members], SPEAKERS, "", person_asked=True)
+    assert outcome.met
