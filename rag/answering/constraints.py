@@ -69,6 +69,7 @@ class Translator(Protocol):
 
 # Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
 _ZH_ROLES = (
+    "纪委书记", "政协主席", "人大常委会主任", "组织部部长", "宣传部部长", "统战部部长", "政法委书记",
     "省委副书记", "市委副书记", "省委书记", "市委书记", "县委书记", "区委书记", "党委书记", "总书记",
     "副书记", "书记", "副省长", "省长", "副市长", "市长", "副县长", "县长", "副区长", "区长",
     "副总理", "总理", "副主席", "主席", "副总统", "总统", "首相", "副部长", "部长", "秘书长", "副主任",
@@ -76,6 +77,7 @@ _ZH_ROLES = (
     "主编", "省委常委", "市委常委", "常委",
 )  # fmt: skip
 _EN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"(?:party )?discipline (?:inspection )?(?:commission )?(?:chief|secretary|head)", ("纪委书记",)),
     (r"deputy party secretary|deputy secretary", ("副书记",)),
     (r"party secretary|party chief|party boss|secretary of the [a-z ]*party committee", ("书记",)),
     (r"general secretary", ("总书记",)),
@@ -96,6 +98,7 @@ _EN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"spokes(?:man|woman|person)", ("发言人",)),
     (r"chief executive|ceo", ("总裁", "总经理", "首席执行官")),
     (r"editor[- ]in[- ]chief|chief editor", ("主编",)),
+    (r"director(?:[- ]general)?|head of the [a-z ]*(?:office|bureau|department|commission)", ("主任", "局长", "司长", "处长", "厅长", "院长", "馆长", "总监", "所长")),
 )
 _EN_ROLE = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern, _ in _EN_ROLES) + r")s?\b")
 
@@ -131,6 +134,11 @@ _ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("多大年纪", ("岁", "年龄", "出生")),
     ("几岁", ("岁",)),
     ("出生", ("出生", "生于")),
+    ("籍贯", ("籍贯", "出生", "生于")),
+    ("毕业", ("毕业",)),
+    ("妻子", ("妻子", "夫人")),
+    ("丈夫", ("丈夫",)),
+    ("老家", ("老家", "故乡", "籍贯", "出生")),
     ("身高", ("身高",)),
     ("海拔", ("海拔",)),
     ("长度", ("长度", "公里", "千米", "米", "长")),
@@ -172,6 +180,10 @@ _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"market value|market cap", ("市值",)),
     (r"number of (?:participants|attendees|people|delegates)|how many people", ("人数", "名", "人次", "万人")),
 )  # fmt: skip
+# Asked wherever they stand: a person's birth and schooling are never a report's aside. ("married"
+# and "children" are not: "same-sex married couples", "working children" ask about others.)
+_EN_PERSONAL = re.compile(r"\b(?:born|birthplace|hometown|home town|native place|alma mater|graduated?(?: from)?)\b")
+_PERSONAL_FORMS = ("出生", "生于", "籍贯", "毕业", "老家", "故乡")
 # Asked about, not merely mentioned: "the budget of", "its population", "how much ... cost";
 # "activities to boost spending" asks for activities.
 _EN_ATTRIBUTE = tuple(
@@ -180,18 +192,21 @@ _EN_ATTRIBUTE = tuple(
 )
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_ZH_ORDINAL = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百]+)\s*(?=[届次期轮])")
+_ZH_ORDINAL = re.compile(r"第\s*([0-9]+|[一二三四五六七八九十百]+)\s*(?=[届次期轮])|首届")
+_FIRST_EDITION = ("首届", "第一届", "第1届")
 _EN_ORDINAL_WORDS = {
-    "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
     "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
     "twentieth": 20,
 }  # fmt: skip
-# "first" is left out: English says "for the first time" where Chinese says 首次, not 第一.
+# "first" counts only before an edition noun ("the first forum": 首届), as every ordinal here
+# does: "for the first time" is 首次, which says nothing of an edition.
 _EN_ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(" + "|".join(_EN_ORDINAL_WORDS) + r"))\b")
 _EN_ORDINAL_NOUN = re.compile(r"^\s+(?:[a-z\-()]+\s+){0,6}?(?:edition|session|forum|meeting|symposium|conference|round|congress|plenum|games|summit|expo|plenary)")
 
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
+_ORGAN_SUFFIX = re.compile(r"(?<=[省市县区])(?:委|政府)$|(?:省委|市委|县委|区委)$")
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
 # Characters that spell foreign names (埃尔维, 唐娜, 布尔): two of them mark a transliteration.
 _TRANSLITERATION = frozenset(
@@ -243,6 +258,9 @@ def _attributes_en(question: str) -> list[Constraint]:
         match = pattern.search(lower)
         if match:
             found.append(Constraint(Kind.ATTRIBUTE, match.group(0), forms))
+    personal = _EN_PERSONAL.search(lower)
+    if personal and not any(set(c.forms) & set(_PERSONAL_FORMS) for c in found):
+        found.append(Constraint(Kind.ATTRIBUTE, personal.group(0), _PERSONAL_FORMS))
     return found
 
 
@@ -254,6 +272,9 @@ def _ordinals_zh(question: str) -> list[Constraint]:
     found = []
     for match in _ZH_ORDINAL.finditer(question):
         value = match.group(1)
+        if value is None:  # 首届: the first edition, said either way
+            found.append(Constraint(Kind.ORDINAL, match.group(0), _FIRST_EDITION))
+            continue
         if value in ("1", "一"):
             continue  # 第一次 is "for the first time" as often as it is an ordinal
         forms = {f"第{value}"}
@@ -267,10 +288,12 @@ def _ordinals_en(question: str) -> list[Constraint]:
     lower = question.lower()
     found = []
     for match in _EN_ORDINAL.finditer(lower):
-        if not _EN_ORDINAL_NOUN.match(lower[match.end() :]):
+        rest = lower[match.end() :]
+        if not _EN_ORDINAL_NOUN.match(rest) or re.match(r"\s+times?\b", rest):
             continue
         n = int(match.group(1)) if match.group(1) else _EN_ORDINAL_WORDS[match.group(2)]
-        found.append(Constraint(Kind.ORDINAL, match.group(0), (f"第{n}", f"第{chinese_number(n)}")))
+        forms = _FIRST_EDITION if n == 1 else (f"第{n}", f"第{chinese_number(n)}")
+        found.append(Constraint(Kind.ORDINAL, match.group(0), forms))
     return found
 
 
@@ -291,6 +314,10 @@ def _entities_zh(
         word, tag = pair.word, pair.flag
         if tag not in _ENTITY_TAGS or len(word) < 2 or word in _NOT_ENTITIES:
             continue
+        body = _ORGAN_SUFFIX.sub("", word)
+        if body != word and len(body) >= 2 and any(surface.startswith(word[len(body):]) for surface in taken):
+            # "福建省委" cut before the role "省委书记": the place is what the question pins down.
+            word, tag = body, "ns"
         if any(word in surface or surface in word for surface in taken):
             continue
         if any(c.surface == word for c in found):
@@ -375,7 +402,7 @@ def _syllable_count(word: str) -> int | None:
 
 
 # Spellings that only pinyin has among the names an English question carries.
-_PINYIN_MARK = re.compile(r"zh|ch|sh|x|q|iao|ian|iang|ang|ong|ui|uo|ai|ei|ao|ou")
+_PINYIN_MARK = re.compile(r"zh|ch|sh|x|q|j|iao|ian|iang|ang|ong|ing|ui|uo|ai|ei|ao|ou")
 
 
 def _looks_like_pinyin(phrase: str) -> bool:

@@ -125,3 +125,40 @@ def test_only_sure_names_are_strict():
 def test_spaces_do_not_count():
     (ordinal,) = [c for c in parse("约翰·埃尔维在第 33 届超级碗中为谁效力？", "zh") if c.kind is Kind.ORDINAL]
     assert met(ordinal, "他在第33届超级碗中") and met(ordinal, "在 第 33 届")
+
+
+def test_first_edition_is_an_ordinal_either_way():
+    (zh,) = [c for c in parse("首届长三角一体化发展高层论坛在哪里举办？", "zh") if c.kind is Kind.ORDINAL]
+    (en,) = [c for c in parse("Where was the first high-level forum held?", "en") if c.kind is Kind.ORDINAL]
+    for ordinal in (zh, en):
+        assert met(ordinal, "举办了第一届高层论坛") and met(ordinal, "首届论坛")
+        assert not met(ordinal, "举办了第八届长三角一体化发展高层论坛")
+    assert not [c for c in parse("Was this the first time the meeting had side events?", "en") if c.kind is Kind.ORDINAL]
+
+
+def test_specific_party_posts_are_roles_of_their_own():
+    (role,) = [c for c in parse("浙江省纪委书记是谁？", "zh") if c.kind is Kind.ROLE]
+    assert role.surface == "纪委书记" and not met(role, "浙江省委书记王浩")
+    (en,) = [c for c in parse("Who is the discipline inspection chief of Jiangsu?", "en") if c.kind is Kind.ROLE]
+    assert en.forms == ("纪委书记",)
+    (director,) = [c for c in parse("Who is the director of the cooperation office?", "en") if c.kind is Kind.ROLE]
+    assert met(director, "博物馆的首任馆长亨利·科尔") and not met(director, "省长刘小涛")
+
+
+def test_the_place_of_a_party_committee_is_the_entity():
+    dictionary = Glossary.from_lines(["福建 福建 [Fu2 jian4] /Fujian province/"])
+    entities = [c for c in parse("福建省委书记是谁？", "zh", dictionary) if c.kind is Kind.ENTITY]
+    assert [(c.surface, c.strict) for c in entities] == [("福建", True)]
+    assert not met(entities[0], "浙江省委书记王浩")
+
+
+def test_birthplace_is_asked_wherever_it_stands():
+    (born,) = [c for c in parse("Where was Chen Jining born?", "en") if c.kind is Kind.ATTRIBUTE]
+    assert met(born, "陈吉宁1964年出生于吉林") and not met(born, "上海市委书记陈吉宁")
+    assert not [c for c in parse("How many same-sex married couples were there?", "en") if c.kind is Kind.ATTRIBUTE]
+
+
+def test_a_lone_pinyin_place_name_binds():
+    (nanjing,) = [c for c in parse("Who is the mayor of Nanjing?", "en") if c.kind is Kind.ENTITY]
+    assert nanjing.strict and nanjing.pinyin_name
+    assert met(nanjing, "南京市市长") and not met(nanjing, "上海市委副书记、市长龚正")
