@@ -23,7 +23,7 @@ import numpy as np
 
 from ingest.errors import ModelUnavailable
 from ingest.records import Chunk, Sentence
-from rag.answering.constraints import Constraint, Kind, absent, binding, check, met, parse
+from rag.answering.constraints import Constraint, Kind, absent, binding, check, mentioned, met, parse
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
@@ -285,7 +285,7 @@ class Answerer:
         )
         fact_asked = qtype in TYPED
         # The retrieved passages are part of the corpus text, so one check covers both.
-        missing = [c for c in absent(constraints, lambda c: met(c, self._corpus_text)) if c.strict]
+        missing = [c for c in absent(constraints, lambda c: mentioned(c, self._corpus_text)) if c.strict]
         bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
         if qtype in SLOT_CHECKED:
             # A who-question is answered by a name: among the close candidates, one holding a

@@ -36,9 +36,10 @@ class Kind(Enum):
     ORDINAL = "ordinal"  # 第八届, the 8th
     ATTRIBUTE = "attribute"  # what is asked about the subject: area, cost, capital...
     MEMBERS = "members"  # the members of a set: "分别是哪五个", "which airports make up"
+    SPEAKER = "speaker"  # who said it: "刘小涛说江苏要…", "What did Liu Jie say…"
 
 
-SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE, Kind.MEMBERS})
+SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE, Kind.MEMBERS, Kind.SPEAKER})
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Constraint:
     # 共产 where the report says 党) only counts when the whole report lacks it.
     strict: bool = True
     count: int = 0  # MEMBERS: how many the sentence must list; forms[0] is the set's name or ""
+    speaker: str = ""  # SPEAKER: the name as the question writes it (forms are its Chinese forms)
 
 
 @dataclass(frozen=True)
@@ -443,15 +445,52 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
         cjk = re.findall(rf"[{CJK}]{{2,8}}", question)
         if sum(map(len, cjk)) * 3 < len(question):
             entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
-    return tuple(entities + roles + _years(question) + ordinals + attributes + _members(question, language))
+    speakers = _speaker_zh(question, entities) if language == "zh" else _speaker_en(question, entities)
+    return tuple(entities + roles + _years(question) + ordinals + attributes + _members(question, language) + speakers)
 
 
-def _role_in(role: str, text: str) -> bool:
-    """`role` in `text`, not as the tail of a deputy's title (省长 is not met by 副省长)."""
+def _role_in(role: str, text: str, holder: bool = True) -> bool:
+    """`role` in `text`, not as the tail of a deputy's title (省长 is not met by 副省长), nor as
+    the name of a meeting of such people (研究室主任座谈会 holds no director)."""
     for match in re.finditer(re.escape(role), text):
-        if role.startswith("副") or match.start() == 0 or text[match.start() - 1] != "副":
+        deputy = not role.startswith("副") and match.start() > 0 and text[match.start() - 1] == "副"
+        if not deputy and not (holder and _ROLE_AS_MODIFIER.match(text, match.end())):
             return True
     return False
+
+
+# A title that names a gathering or an office of its holders, not a holder.
+_ROLE_AS_MODIFIER = re.compile(r"(?:联席)?(?:座谈会|会议|办公会|热线|信箱|论坛|培训班|工作会)")
+# "刘捷说,", "王清宪表示": the speaker a sentence quotes.
+_SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:说|表示|指出|强调|介绍)")
+_EN_SPOKEN = re.compile(
+    r"\b(?:did|does|do) (.+?) (?:say|said|mention|stress|note)\b|\baccording to (.+?)(?:,|\?|$)|^(.+?) said\b", re.I
+)
+
+
+def _speaker_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
+    spoken = {match.group(1) for match in _SPOKEN.finditer(question)}
+    return [Constraint(Kind.SPEAKER, f"{c.surface}的说法", c.forms, speaker=c.surface) for c in entities if c.strict and c.surface in spoken]
+
+
+def _speaker_en(question: str, entities: list[Constraint]) -> list[Constraint]:
+    match = _EN_SPOKEN.search(question)
+    if match is None:
+        return []
+    said_by = next(group for group in match.groups() if group)
+    return [
+        Constraint(Kind.SPEAKER, f"what {c.surface} said", c.forms, pinyin_name=c.pinyin_name, speaker=c.surface)
+        for c in entities
+        if c.strict and c.pinyin_name and c.surface in said_by
+    ]
+
+
+def _speaker_met(constraint: Constraint, sentence: str) -> bool:
+    """A sentence that quotes someone else ("刘捷说,…" for "刘小涛说…") does not answer; one
+    that quotes nobody may continue the asked speaker's remarks."""
+    speakers = [match.group(1) for match in _SPOKEN.finditer(sentence)]
+    asked = Constraint(Kind.ENTITY, constraint.speaker, constraint.forms, pinyin_name=constraint.pinyin_name)
+    return not speakers or any(_entity_in(asked, speaker) for speaker in speakers)
 
 
 def _entity_in(constraint: Constraint, text: str) -> bool:
@@ -473,9 +512,19 @@ def met(constraint: Constraint, text: str) -> bool:
         return any(_role_in(form, text) for form in constraint.forms)
     if constraint.kind is Kind.ENTITY:
         return _entity_in(constraint, text)
+    if constraint.kind is Kind.SPEAKER:
+        return _speaker_met(constraint, text)
     if constraint.kind is Kind.MEMBERS:
         return listed_members(text, constraint.forms[0]) >= constraint.count
     return any(form in text for form in constraint.forms)
+
+
+def mentioned(constraint: Constraint, text: str) -> bool:
+    """Whether `text` mentions what `constraint` names at all: as `met`, except that a title
+    naming a gathering counts ("秘书长座谈会" mentions 秘书长). For the report-wide check."""
+    if constraint.kind is Kind.ROLE:
+        return any(_role_in(form, text.replace(" ", ""), holder=False) for form in constraint.forms)
+    return met(constraint, text)
 
 
 def checkable(constraint: Constraint) -> bool:
@@ -487,7 +536,7 @@ def checkable(constraint: Constraint) -> bool:
 def report_wide(constraint: Constraint) -> bool:
     """Whether the report as a whole can lack `constraint`: a list is asked of one sentence,
     and some list somewhere in the report says nothing about this one."""
-    return checkable(constraint) and constraint.kind is not Kind.MEMBERS
+    return checkable(constraint) and constraint.kind not in (Kind.MEMBERS, Kind.SPEAKER)
 
 
 def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True) -> bool:

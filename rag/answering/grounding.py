@@ -189,8 +189,10 @@ def claim_constraints(text: str, translator: Translator | None = None) -> tuple[
     language = detect_language(text)
     if language == "en":
         text = _EN_PLACE_WORDS.sub("", text)
-    # A list asked for is a question's constraint; a sentence that states one is checked fact by fact.
-    return tuple(c for c in parse(text, language, translator) if c.strict and checkable(c) and c.kind is not Kind.MEMBERS)
+    # A list or a speaker asked for is a question's constraint; a sentence that states one is
+    # checked fact by fact (its names, numbers and titles).
+    asked_only = (Kind.MEMBERS, Kind.SPEAKER)
+    return tuple(c for c in parse(text, language, translator) if c.strict and checkable(c) and c.kind not in asked_only)
 
 
 def missing_facts(claim: str, constraints: Sequence[Constraint], passage: str) -> list[str]:
