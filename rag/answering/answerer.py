@@ -23,7 +23,8 @@ import numpy as np
 
 from ingest.errors import ModelUnavailable
 from ingest.records import Chunk, Sentence
-from rag.answering.constraints import Constraint, Kind, absent, binding, check, mentioned, met, parse
+from rag.answering.constraints import Constraint, Kind, absent, binding, check, met, parse
+from rag.answering.constraints import mentioned as mentioned_in
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
@@ -63,8 +64,17 @@ PARTIAL = {
     "zh": "报告提到了{mentioned}[1]，但没有说明{missing}。",
     "en": "The report mentions {mentioned} [1] but does not say anything about {missing}.",
 }
+# ... when what is missing is named elsewhere in the report, just never together with the rest
+# ("Jiaxing" is in the report; "which city" it should integrate with is not).
+PARTIAL_APART = {
+    "zh": "报告提到了{mentioned}[1]，但没有结合{missing}说明。",
+    "en": "The report mentions {mentioned} [1], but not in connection with {missing}.",
+}
+# Constraints that name something (a place, a title, a year); the others are what the question
+# asks for (a list, a kind of place, a speaker's words) and read badly as "mentioned".
+NAMING_KINDS = frozenset({Kind.ENTITY, Kind.ROLE, Kind.YEAR, Kind.ORDINAL, Kind.ATTRIBUTE})
 VERIFY_DEPTH = 12  # candidate sentences checked against the question's constraints
-MEMBERS_DEPTH = 2  # ... when the question asks for the members of a set
+NARROW_DEPTH = 2  # ... when it asks for the members of a set or a kind of place
 # Only who-questions: a how-many candidate "with a number" too often has it inside a name
 # (千行百业, 五个中心), which moved answers to worse sentences on the dev split.
 SLOT_CHECKED = frozenset({QuestionType.WHO})
@@ -285,7 +295,7 @@ class Answerer:
         )
         fact_asked = qtype in TYPED
         # The retrieved passages are part of the corpus text, so one check covers both.
-        missing = [c for c in absent(constraints, lambda c: mentioned(c, self._corpus_text)) if c.strict]
+        missing = [c for c in absent(constraints, lambda c: mentioned_in(c, self._corpus_text)) if c.strict]
         bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
         if qtype in SLOT_CHECKED:
             # A who-question is answered by a name: among the close candidates, one holding a
@@ -301,11 +311,15 @@ class Answerer:
         verified: list[ScoredSentence] = []
         best_partial: tuple[int, ScoredSentence, list[Constraint]] | None = None
         failing: dict[Constraint, int] = {}
-        # A list is looked for only among the closest candidates: when they mention the set
-        # without listing it, a list further down is a list of something else.
-        depth = MEMBERS_DEPTH if any(c.kind is Kind.MEMBERS for c in bound) else VERIFY_DEPTH
+        # A list, or a kind of place, is looked for only among the closest candidates: when they
+        # mention the set without listing it (the province without its city), a list or a city
+        # further down is one of something else.
+        narrow = any(c.kind in (Kind.MEMBERS, Kind.PLACE_TYPE) for c in bound)
+        depth = NARROW_DEPTH if narrow else VERIFY_DEPTH
         for item in ranked[:depth]:
-            checks = check(bound, item.sentence.text, self._surroundings(item.chunk), person_asked, fact_asked)
+            checks = check(
+                bound, item.sentence.text, self._surroundings(item.chunk), person_asked, fact_asked, self.glossary
+            )
             failed = [c.constraint for c in checks if not c.met]
             if not failed and not missing:
                 verified.append(item)
@@ -472,6 +486,7 @@ class Answerer:
             c.surface
             for c in evidence.constraints
             if partial is not None
+            and c.kind in NAMING_KINDS
             and c not in evidence.unmet
             and met(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
         ]
@@ -484,9 +499,16 @@ class Answerer:
             return _plain_refusal(evidence, base, timings, missing)
         separator = "、" if language == "zh" else ", "
         quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
-        text = PARTIAL[language].format(
+        # "does not say anything about X" only of what the report never names
+        nowhere = [
+            c.surface
+            for c in evidence.unmet
+            if c.kind not in NAMING_KINDS or not mentioned_in(c, self._corpus_text)
+        ]
+        template = PARTIAL if nowhere else PARTIAL_APART
+        text = template[language].format(
             mentioned=separator.join(quoted(m) for m in dict.fromkeys(mentioned)),
-            missing=separator.join(quoted(m) for m in missing),
+            missing=separator.join(quoted(m) for m in (nowhere or missing)),
         )
         cited = f"{partial.sentence.text} [1]" if language == "zh" else f"{quote(partial.sentence.text)} [1]"
         return Answer(

@@ -37,9 +37,10 @@ class Kind(Enum):
     ATTRIBUTE = "attribute"  # what is asked about the subject: area, cost, capital...
     MEMBERS = "members"  # the members of a set: "分别是哪五个", "which airports make up"
     SPEAKER = "speaker"  # who said it: "刘小涛说江苏要…", "What did Liu Jie say…"
+    PLACE_TYPE = "place type"  # the kind of place asked for: "安徽省的哪座城市", "which district"
 
 
-SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE, Kind.MEMBERS, Kind.SPEAKER})
+SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE, Kind.MEMBERS, Kind.SPEAKER, Kind.PLACE_TYPE})
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Translator(Protocol):
     def lookup(self, phrase: str, limit: int = 4) -> list[str]: ...
 
     def english(self, chinese: str) -> str | None: ...
+
+    def sense(self, chinese: str) -> str | None: ...
 
 
 # Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
@@ -446,7 +449,8 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
         if sum(map(len, cjk)) * 3 < len(question):
             entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
     speakers = _speaker_zh(question, entities) if language == "zh" else _speaker_en(question, entities)
-    return tuple(entities + roles + _years(question) + ordinals + attributes + _members(question, language) + speakers)
+    asked = _members(question, language) + speakers + _place_type(question, language)
+    return tuple(entities + roles + _years(question) + ordinals + attributes + asked)
 
 
 def _role_in(role: str, text: str, holder: bool = True) -> bool:
@@ -466,6 +470,56 @@ _SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:说|表示|
 _EN_SPOKEN = re.compile(
     r"\b(?:did|does|do) (.+?) (?:say|said|mention|stress|note)\b|\baccording to (.+?)(?:,|\?|$)|^(.+?) said\b", re.I
 )
+
+
+# The kind of place asked for -> its name's suffixes and the words a dictionary sense of one uses.
+_PLACE_TYPES = {
+    # what the sense calls the word itself, before its first comma: "Hefei prefecture-level
+    # city and ...", "Shanghai municipality, ..."; not "Anhui Province ..., capital Hefei"
+    "city": ("市", r"^[^,;]*\b(?:city|municipality|town|metropolis)\b|\bcapital of\b"),
+    "district": ("区县", r"^[^,;]*\b(?:district|county)\b"),
+}
+# Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
+_ZH_PLACE_TYPE = re.compile(r"哪(?:一)?(?:座|个)?(城市|市|区|县)(?![委长])")
+_ZH_PLACE_KEYS = {"城市": "city", "市": "city", "区": "district", "县": "district"}
+_EN_PLACE_TYPE = re.compile(r"\b(?i:which|what)(?: [A-Z][a-z]+)? (city|district|county)\b")
+
+
+def _place_type(question: str, language: str) -> list[Constraint]:
+    """"2027年度座谈会在安徽省的哪座城市召开？" asks for a city: "在安徽省召开" names none."""
+    if language == "zh":
+        match = _ZH_PLACE_TYPE.search(question)
+        key = _ZH_PLACE_KEYS[match.group(1)] if match else ""
+    else:
+        match = _EN_PLACE_TYPE.search(question)
+        key = {"county": "district"}.get(match.group(1), match.group(1)) if match else ""
+    if match is None:
+        return []
+    # forms: the kind, then the question itself (its places are not the answer)
+    return [Constraint(Kind.PLACE_TYPE, match.group(0), (key, question))]
+
+
+def _place_type_met(constraint: Constraint, sentence: str, translator: Translator | None) -> bool:
+    """Whether the sentence names a place of the asked kind that the question does not: by its
+    suffix (合肥市, 闵行区), or by its dictionary sense (合肥: "...city and capital of Anhui
+    Province"). A place the dictionary does not know (a transliteration) gets the benefit of the
+    doubt; one it glosses as another kind (长三角: "Yangtze River Delta") does not count."""
+    if translator is None:
+        return True
+    key, question = constraint.forms
+    suffixes, sense_pattern = _PLACE_TYPES[key]
+    for pair in jieba_posseg().cut(sentence):
+        word = pair.word
+        if len(word) < 2 or word in question or _PLACE_SUFFIX.sub("", word) in question:
+            continue
+        if word[-1] in suffixes and (pair.flag == "ns" or len(word) <= 4):
+            return True
+        if not pair.flag.startswith("n"):
+            continue  # jieba tags a city "n" as often as "ns" (合肥 in 安徽省合肥召开)
+        sense = translator.sense(word)
+        if (sense is None and pair.flag == "ns") or (sense is not None and re.search(sense_pattern, sense)):
+            return True
+    return False
 
 
 def _speaker_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
@@ -503,7 +557,7 @@ def _entity_in(constraint: Constraint, text: str) -> bool:
     return constraint.pinyin_name and bool(names_in_text(constraint.surface, text))
 
 
-def met(constraint: Constraint, text: str) -> bool:
+def met(constraint: Constraint, text: str, translator: Translator | None = None) -> bool:
     """Whether `text` satisfies `constraint` (the sentence, or the sentence with its context).
     Spaces do not count: "第 33 届" meets 第33."""
     if " " in text:
@@ -514,6 +568,8 @@ def met(constraint: Constraint, text: str) -> bool:
         return _entity_in(constraint, text)
     if constraint.kind is Kind.SPEAKER:
         return _speaker_met(constraint, text)
+    if constraint.kind is Kind.PLACE_TYPE:
+        return _place_type_met(constraint, text, translator)
     if constraint.kind is Kind.MEMBERS:
         return listed_members(text, constraint.forms[0]) >= constraint.count
     return any(form in text for form in constraint.forms)
@@ -536,7 +592,7 @@ def checkable(constraint: Constraint) -> bool:
 def report_wide(constraint: Constraint) -> bool:
     """Whether the report as a whole can lack `constraint`: a list is asked of one sentence,
     and some list somewhere in the report says nothing about this one."""
-    return checkable(constraint) and constraint.kind not in (Kind.MEMBERS, Kind.SPEAKER)
+    return checkable(constraint) and constraint.kind not in (Kind.MEMBERS, Kind.SPEAKER, Kind.PLACE_TYPE)
 
 
 def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True) -> bool:
@@ -557,7 +613,12 @@ def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True)
 
 
 def check(
-    constraints: Iterable[Constraint], sentence: str, context: str, person_asked: bool, fact_asked: bool = True
+    constraints: Iterable[Constraint],
+    sentence: str,
+    context: str,
+    person_asked: bool,
+    fact_asked: bool = True,
+    translator: Translator | None = None,
 ) -> list[Check]:
     """Each binding constraint against a sentence. Entities, years and ordinals may also be met
     by `context` (the passage and headline around the sentence); roles and attributes must be
@@ -572,7 +633,7 @@ def check(
         # the role in the sentence: the passage around lists every province's governor.
         in_sentence = constraint.kind in SENTENCE_KINDS or (constraint.kind is Kind.ENTITY and person_asked and has_role)
         where = sentence if in_sentence else sentence + "\n" + context
-        checks.append(Check(constraint, met(constraint, where)))
+        checks.append(Check(constraint, met(constraint, where, translator)))
     return checks
 
 

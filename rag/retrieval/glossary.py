@@ -318,6 +318,11 @@ class Glossary:
                 first[words[1]] = senses[0]
         return first
 
+    def sense(self, chinese: str) -> str | None:
+        """The dictionary's whole first sense of a Chinese word ("合肥" -> "Hefei prefecture-level
+        city and capital of Anhui Province ..."), or None."""
+        return self._english_of.get(chinese)
+
     def english(self, chinese: str) -> str | None:
         """The dictionary's English for a Chinese word ("安徽省" -> "Anhui Province"), or None.
 

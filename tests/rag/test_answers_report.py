@@ -194,6 +194,8 @@ def test_without_history_the_same_words_are_asked_as_they_are(bundled_engine: En
         # a list asked for: the report names the set but never lists its members
         ("上海的五个中心分别指哪五个？", "具体包括哪些", "五个中心"),
         ("长三角世界级港口群具体包括哪些港口？", "具体包括哪些", "港口群"),
+        # a finer place than the report gives
+        ("2027年度座谈会在安徽省的哪座城市召开？", "哪座城市", "安徽省"),
     ],
 )
 def test_partial_refusals_say_what_is_missing_and_cite_what_is_there(

@@ -181,3 +181,21 @@ def test_a_title_naming_a_meeting_holds_no_one():
     assert not met(role, meeting)  # no director in a directors' meeting
     assert mentioned(role, meeting)  # but the report does mention directors
     assert met(role, "研究室主任张三出席。")
+
+
+def test_a_kind_of_place_asked_for_must_be_named():
+    dictionary = Glossary.from_lines(
+        [
+            "合肥 合肥 [He2 fei2] /Hefei prefecture-level city and capital of Anhui Province 安徽省[An1 hui1 Sheng3]/",
+            "安徽省 安徽省 [An1 hui1 Sheng3] /Anhui Province (Anhwei) in south central China, capital Hefei 合肥[He2 fei2]/",
+            "長三角 长三角 [Chang2 San1 jiao3] /Yangtze River Delta/",
+        ]
+    )
+    for question, language in (("2027年度座谈会在安徽省的哪座城市召开？", "zh"), ("In which Anhui city will it be held?", "en")):
+        (city,) = [c for c in parse(question, language, dictionary) if c.kind is Kind.PLACE_TYPE]
+        # the province (whose sense mentions its capital) and the delta are not cities
+        assert not met(city, "2027年度长三角地区主要领导座谈会在安徽省召开。", dictionary)
+        assert met(city, "2027年度座谈会在安徽省合肥召开。", dictionary)
+        assert met(city, "座谈会在安徽省芜湖市召开。", dictionary)  # by its suffix
+    # not a kind of place: a province is named inside titles ("安徽省委书记")
+    assert not [c for c in parse("梁言顺是哪个省的省委书记？", "zh", dictionary) if c.kind is Kind.PLACE_TYPE]
