@@ -158,6 +158,8 @@ _ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("增速", ("增长", "增速", "%", "百分")),
     ("排名", ("排名", "位列", "第")),
     ("市值", ("市值",)),
+    ("主题", ("主题",)),
+    ("口号", ("口号",)),
 )
 _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"area|size|how large|how big|square (?:kilomet(?:er|re)s|meters|metres|miles)", ("面积", "平方", "规模")),
@@ -183,6 +185,7 @@ _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"growth rate", ("增长", "增速", "%", "百分")),
     (r"ranking|ranked", ("排名", "位列")),
     (r"market value|market cap", ("市值",)),
+    (r"theme|motto|slogan", ("主题", "口号")),
     (r"number of (?:participants|attendees|people|delegates)|how many people", ("人数", "名", "人次", "万人")),
 )  # fmt: skip
 # Asked wherever they stand: a person's birth and schooling are never a report's aside. ("married"
@@ -339,8 +342,13 @@ def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
     tags as a name (钱财, 友谊) or a transliteration (埃尔维), which the text may write otherwise."""
     if sum(char in _TRANSLITERATION for char in word) >= 2:
         return False
-    if tag in ("ns", "nt"):
+    if tag in ("ns", "nt", "nz"):
         english = translator.english(word) if translator is not None else None
+        if tag == "nz":
+            # an other proper noun only as a name of several words ("World Cup"), not a people's
+            # or a language's adjective ("British person", "Mongolian language")
+            words = (english or "").split()
+            return len(words) >= 2 and all(w[:1].isupper() for w in words)
         return bool(english and english[:1].isupper())
     if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in SURNAMES:
         return False
@@ -512,8 +520,8 @@ def _place_type_met(constraint: Constraint, sentence: str, translator: Translato
         word = pair.word
         if len(word) < 2 or word in question or _PLACE_SUFFIX.sub("", word) in question:
             continue
-        if word[-1] in suffixes and (pair.flag == "ns" or len(word) <= 4):
-            return True
+        if word[-1] in suffixes and pair.flag == "ns" and len(word) in (3, 4):
+            return True  # 合肥市, 闵行区; not 社区, 地区, 长三角地区
         if not pair.flag.startswith("n"):
             continue  # jieba tags a city "n" as often as "ns" (合肥 in 安徽省合肥召开)
         sense = translator.sense(word)

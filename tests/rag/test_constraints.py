@@ -199,3 +199,22 @@ def test_a_kind_of_place_asked_for_must_be_named():
         assert met(city, "座谈会在安徽省芜湖市召开。", dictionary)  # by its suffix
     # not a kind of place: a province is named inside titles ("安徽省委书记")
     assert not [c for c in parse("梁言顺是哪个省的省委书记？", "zh", dictionary) if c.kind is Kind.PLACE_TYPE]
+
+
+def test_a_named_event_is_a_sure_name_but_a_nationality_is_not():
+    dictionary = Glossary.from_lines(
+        [
+            "世界杯 世界杯 [Shi4 jie4 bei1] /World Cup/",
+            "英國人 英国人 [Ying1 guo2 ren2] /British person/",
+        ]
+    )
+    strictness = {c.surface: c.strict for c in parse("2026年世界杯在哪里举办？", "zh", dictionary) if c.kind is Kind.ENTITY}
+    assert strictness.get("世界杯") is True
+    people = [c for c in parse("英国人什么时候开始建造堡垒？", "zh", dictionary) if c.surface == "英国人"]
+    assert all(not c.strict for c in people)
+
+
+def test_a_theme_is_an_attribute():
+    (theme,) = [c for c in parse("What will be the theme of the 2027 symposium?", "en") if c.kind is Kind.ATTRIBUTE]
+    assert met(theme, "以“奋楫扬帆‘十五五’,启航开拓新征程”为主题")
+    assert not met(theme, "2027年度长三角地区主要领导座谈会在安徽省召开。")
