@@ -487,6 +487,21 @@ _PLACE_TYPES = {
     "city": ("市", r"^[^,;]*\b(?:city|municipality|town|metropolis)\b|\bcapital of\b"),
     "district": ("区县", r"^[^,;]*\b(?:district|county)\b"),
 }
+# Institutions asked for ("哪所大学", "which university hosted"), named by their suffix alone. Not
+# companies: XQuAD writes them without 公司 (维珍传媒, BSkyB) as often as with it.
+_INSTITUTIONS = {
+    "university": ("大学", "学院"),
+    "school": ("学校", "中学", "小学", "大学", "学院"),
+    "hospital": ("医院",),
+    "museum": ("博物馆", "美术馆", "纪念馆", "展览馆", "展示馆"),
+}
+_ZH_INSTITUTION = re.compile(r"哪(?:一)?(?:所|家|个|座)(大学|学院|学校|医院|博物馆)")
+_ZH_INSTITUTION_KEYS = {"大学": "university", "学院": "university", "学校": "school", "医院": "hospital", "博物馆": "museum"}
+# ... followed by its verb: "What university alumni member..." asks for a person.
+_EN_INSTITUTION = re.compile(
+    r"\b(?i:which|what)(?: [A-Z][a-z]+)? (university|college|school|hospital|museum)"
+    r"(?=\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|\w+ed)\b)"
+)
 # Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
 _ZH_PLACE_TYPE = re.compile(r"哪(?:一)?(?:座|个)?(城市|市|区|县)(?![委长])")
 _ZH_PLACE_KEYS = {"城市": "city", "市": "city", "区": "district", "县": "district"}
@@ -502,7 +517,11 @@ def _place_type(question: str, language: str) -> list[Constraint]:
         match = _EN_PLACE_TYPE.search(question)
         key = {"county": "district"}.get(match.group(1), match.group(1)) if match else ""
     if match is None:
-        return []
+        match = (_ZH_INSTITUTION if language == "zh" else _EN_INSTITUTION).search(question)
+        if match is None:
+            return []
+        word = match.group(1)
+        key = _ZH_INSTITUTION_KEYS[word] if language == "zh" else {"college": "university"}.get(word, word)
     # forms: the kind, then the question itself (its places are not the answer)
     return [Constraint(Kind.PLACE_TYPE, match.group(0), (key, question))]
 
@@ -515,6 +534,13 @@ def _place_type_met(constraint: Constraint, sentence: str, translator: Translato
     if translator is None:
         return True
     key, question = constraint.forms
+    if key in _INSTITUTIONS:
+        # a name ending in the suffix that the question does not write: 复旦大学, not 哪所大学
+        return any(
+            sentence[match.start() - 2 : match.end()] not in question
+            for suffix in _INSTITUTIONS[key]
+            for match in re.finditer(rf"(?<=[{CJK}]{{2}}){suffix}", sentence)
+        )
     suffixes, sense_pattern = _PLACE_TYPES[key]
     for pair in jieba_posseg().cut(sentence):
         word = pair.word

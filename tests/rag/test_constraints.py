@@ -218,3 +218,14 @@ def test_a_theme_is_an_attribute():
     (theme,) = [c for c in parse("What will be the theme of the 2027 symposium?", "en") if c.kind is Kind.ATTRIBUTE]
     assert met(theme, "以“奋楫扬帆‘十五五’,启航开拓新征程”为主题")
     assert not met(theme, "2027年度长三角地区主要领导座谈会在安徽省召开。")
+
+
+def test_an_institution_asked_for_must_be_named():
+    (university,) = [c for c in parse("Which university hosted the forum?", "en") if c.kind is Kind.PLACE_TYPE]
+    assert not met(university, "举办了第八届长三角一体化发展高层论坛。", Glossary.from_lines([]))
+    assert met(university, "论坛在复旦大学举办。", Glossary.from_lines([]))
+    (zh,) = [c for c in parse("论坛在哪所大学举办？", "zh") if c.kind is Kind.PLACE_TYPE]
+    assert met(zh, "论坛在复旦大学举办。", Glossary.from_lines([]))
+    # asks for a person, and companies go by names without 公司: no kind to check
+    assert not [c for c in parse("What university alumni member won the prize?", "en") if c.kind is Kind.PLACE_TYPE]
+    assert not [c for c in parse("Which company built the stadium?", "en") if c.kind is Kind.PLACE_TYPE]
