@@ -60,11 +60,6 @@ def test_ask_answers_in_english_for_an_english_question(client: TestClient) -> N
     assert "上海" in answer["citations"][0]["sentence"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known wrong answer (main at b7bee4c): 'which city hosted' is answered with 党委政府, "
-    "from the sentence about the meetings held alongside",
-)
 def test_the_english_which_city_question_is_answered_with_shanghai(client: TestClient) -> None:
     answer = client.post("/ask", json={"question": EN_QUESTION, "top_k": 3}).json()
 
