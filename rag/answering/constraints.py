@@ -159,6 +159,8 @@ _ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("排名", ("排名", "位列", "第")),
     ("市值", ("市值",)),
     ("主题", ("主题",)),
+    ("装机", ("装机", "千瓦")),
+    ("容量", ("容量", "千瓦", "立方米", "吨")),
     ("口号", ("口号",)),
 )
 _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -186,6 +188,7 @@ _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"ranking|ranked", ("排名", "位列")),
     (r"market value|market cap", ("市值",)),
     (r"theme|motto|slogan", ("主题", "口号")),
+    (r"(?:installed )?capacity", ("装机", "容量", "千瓦", "吨", "标箱")),
     (r"number of (?:participants|attendees|people|delegates)|how many people", ("人数", "名", "人次", "万人")),
 )  # fmt: skip
 # Asked wherever they stand: a person's birth and schooling are never a report's aside. ("married"
@@ -494,12 +497,16 @@ _INSTITUTIONS = {
     "school": ("学校", "中学", "小学", "大学", "学院"),
     "hospital": ("医院",),
     "museum": ("博物馆", "美术馆", "纪念馆", "展览馆", "展示馆"),
+    "venue": ("馆", "中心", "会场", "酒店", "宾馆", "大厦", "礼堂", "会堂", "广场", "剧院", "体育场", "园"),
 }
-_ZH_INSTITUTION = re.compile(r"哪(?:一)?(?:所|家|个|座)(大学|学院|学校|医院|博物馆)")
-_ZH_INSTITUTION_KEYS = {"大学": "university", "学院": "university", "学校": "school", "医院": "hospital", "博物馆": "museum"}
+_ZH_INSTITUTION = re.compile(r"哪(?:一)?(?:所|家|个|座)(大学|学院|学校|医院|博物馆|场馆|会场|酒店|宾馆)")
+_ZH_INSTITUTION_KEYS = {
+    "大学": "university", "学院": "university", "学校": "school", "医院": "hospital", "博物馆": "museum",
+    "场馆": "venue", "会场": "venue", "酒店": "venue", "宾馆": "venue",
+}  # fmt: skip
 # ... followed by its verb: "What university alumni member..." asks for a person.
 _EN_INSTITUTION = re.compile(
-    r"\b(?i:which|what)(?: [A-Z][a-z]+)? (university|college|school|hospital|museum)"
+    r"\b(?i:which|what)(?: [A-Z][a-z]+)? (university|college|school|hospital|museum|venue|hotel)"
     r"(?=\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|\w+ed)\b)"
 )
 # Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
@@ -521,7 +528,7 @@ def _place_type(question: str, language: str) -> list[Constraint]:
         if match is None:
             return []
         word = match.group(1)
-        key = _ZH_INSTITUTION_KEYS[word] if language == "zh" else {"college": "university"}.get(word, word)
+        key = _ZH_INSTITUTION_KEYS[word] if language == "zh" else {"college": "university", "hotel": "venue"}.get(word, word)
     # forms: the kind, then the question itself (its places are not the answer)
     return [Constraint(Kind.PLACE_TYPE, match.group(0), (key, question))]
 

@@ -103,8 +103,8 @@ def test_questions_the_report_does_not_answer_are_refused(
             "5月20日",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="known limitation: this vague English question retrieves the press-conference "
-                "sentence (21日上午) and the en refusal model declines it; the eval set's "
+                reason="known wrong answer: this vague English question retrieves the press-conference "
+                "sentence (21日上午) and answers with it; the eval set's "
                 "'On which dates did the leaders meet?' is answered",
             ),
         ),

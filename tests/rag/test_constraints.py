@@ -229,3 +229,12 @@ def test_an_institution_asked_for_must_be_named():
     # asks for a person, and companies go by names without 公司: no kind to check
     assert not [c for c in parse("What university alumni member won the prize?", "en") if c.kind is Kind.PLACE_TYPE]
     assert not [c for c in parse("Which company built the stadium?", "en") if c.kind is Kind.PLACE_TYPE]
+
+
+def test_a_venue_and_a_capacity_asked_for_must_be_named():
+    empty = Glossary.from_lines([])
+    (venue,) = [c for c in parse("座谈会在上海的哪个场馆举行？", "zh") if c.kind is Kind.PLACE_TYPE]
+    assert not met(venue, "2026年度长三角地区主要领导座谈会在上海举行", empty)
+    assert met(venue, "座谈会在上海国际会议中心举行", empty)
+    (capacity,) = [c for c in parse("What installed capacity of offshore wind power is planned?", "en") if c.kind is Kind.ATTRIBUTE]
+    assert not met(capacity, "推进深远海海上风电开发") and met(capacity, "新增装机容量500万千瓦")
