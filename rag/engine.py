@@ -44,11 +44,14 @@ class Engine:
         progress: Callable[[str], None] | None = None,
         store: str | None = None,
         sentence_weights: SentenceWeights | None = None,
+        shared_store: bool = False,
     ) -> None:
         """progress: told, in one line, when a one-time build (the model, its ONNX export) starts.
         store: where the chunks live (default RAG_STORE; empty: the index directory).
         sentence_weights: the answerer's sentence scoring (default: the tuned one; eval.tune_sentences
-        tries others)."""
+        tries others).
+        shared_store: other processes change the index directory too (`rag serve --workers N`):
+        reload it when they do, as for a Milvus store."""
         self.settings = settings
         self.index_dir = (index_dir or settings.index_dir).expanduser()
         self.store: ChunkStore = open_store(
@@ -56,8 +59,8 @@ class Engine:
             self.index_dir,
             index_type=settings.index_type,
             token=settings.store_token,
+            shared=shared_store,
         )
-        self._generation = ""
         self._embedder: QueryBatcher | None = None
         if isinstance(embedder, QueryBatcher):
             self._embedder = embedder
@@ -65,8 +68,9 @@ class Engine:
             self._embedder = QueryBatcher(embedder, settings.query_batch)
         self._progress = progress
         self._sentence_weights = sentence_weights
-        self._retriever: Retriever | None = None
-        self._answerer: Answerer | None = None
+        # (the store's generation, the answerer built on it) in one attribute, assigned at once:
+        # a reader never pairs a new generation with the answerer of the one before.
+        self._current: tuple[str, Answerer] | None = None
         self._glossary: Any = None
         self._load_lock = threading.RLock()  # loading the retriever loads the embedder and glossary
         self._write_lock = threading.Lock()
@@ -109,22 +113,24 @@ class Engine:
     def _loaded(self) -> Answerer:
         """The answerer (the retriever is under it), loading the index on first use and again
         when another process changed a shared store."""
-        answerer = self._answerer
-        if answerer is None or self._stale():
+        current = self._current
+        if current is None or self._stale(current[0]):
             with self._load_lock:
-                answerer = self._answerer
-                if answerer is None or self._stale():
-                    answerer = self._install()
-        return answerer
+                current = self._current
+                if current is None or self._stale(current[0]):
+                    current = self._install()
+        return current[1]
 
-    def _stale(self) -> bool:
-        """Another process wrote to the shared store since we loaded (one cheap read per call)."""
-        return self.store.shared and self.store.generation() != self._generation
+    def _stale(self, generation: str) -> bool:
+        """Another process wrote to the shared store since `generation` (one cheap read per call)."""
+        return self.store.shared and self.store.generation() != generation
 
-    def _install(self) -> Answerer:
-        self._generation = self.store.generation()
+    def _install(self) -> tuple[str, Answerer]:
+        generation = self.store.generation()  # before loading: a write meanwhile is loaded again later
         self.store.verify(self.embedder.model_id)
-        retriever = Retriever(self.store, self.embedder, translator=self.glossary)
+        # A snapshot: questions in flight keep reading the version their answerer was built on
+        # while a write or another process's change installs the next one.
+        retriever = Retriever(self.store.snapshot(), self.embedder, translator=self.glossary)
         answerer = Answerer(
             retriever,
             self.glossary,
@@ -132,9 +138,9 @@ class Engine:
             weights=self._sentence_weights,
             verify=self.settings.llm_verify,
         )
-        # One assignment each: a request in flight keeps the objects it already holds.
-        self._retriever, self._answerer = retriever, answerer
-        return answerer
+        # One assignment: a request in flight keeps the answerer it already holds.
+        self._current = (generation, answerer)
+        return self._current
 
     def _llm_client(self) -> Any:
         if not self.settings.llm_enabled:
@@ -224,7 +230,7 @@ class Engine:
         return report
 
     def _reload(self, report: IngestReport) -> None:
-        if report.changed or self._answerer is None:
+        if report.changed or self._current is None:
             self._install()
 
     # --- reading -------------------------------------------------------------------------

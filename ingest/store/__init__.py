@@ -29,13 +29,20 @@ STORE_KINDS = ("(empty): the index directory", "PATH.db: Milvus Lite", "http(s):
 
 
 def open_store(
-    spec: str, index_dir: Path, *, index_type: str = "auto", token: str = "", collection: str = ""
+    spec: str,
+    index_dir: Path,
+    *,
+    index_type: str = "auto",
+    token: str = "",
+    collection: str = "",
+    shared: bool = False,
 ) -> ChunkStore:
     """The store named by `spec`; `index_dir` is the default store (and names the Milvus
-    collection unless `collection` is given)."""
+    collection unless `collection` is given). shared: other processes write to the index
+    directory too, so it is re-read when it changes (a Milvus store always is)."""
     spec = spec.strip()
     if not spec:
-        return DirectoryStore(index_dir, index_type)
+        return DirectoryStore(index_dir, index_type, shared=shared)
     if spec.endswith(".db") or spec.startswith(("http://", "https://")):
         from ingest.store.milvus import MilvusStore, collection_name
 

@@ -129,3 +129,9 @@ class ChunkStore(Protocol):
     def generation(self) -> str:
         """Changes whenever the stored corpus does (a reader reloads what it cached)."""
         ...
+
+    def snapshot(self) -> ChunkStore:
+        """The store as a reader loaded it: searches, fetches and the corpus stay those of the
+        version loaded now while later writes and reloads go on (the answerer caches rows of
+        that corpus, so a question in flight must not see a newer one)."""
+        ...

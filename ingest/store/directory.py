@@ -2,6 +2,11 @@
 
 Crash safety is `ReportIndex.save`'s: every write builds a complete new version beside the live
 one and swaps it in atomically, so a killed ingest leaves the old index readable.
+
+Opened `shared` (by each of `rag serve --workers N`'s processes), it is read as the other
+processes may have changed it: the documents and facts come from the manifest on disk, and
+readers reload when `generation` (the CURRENT file) moves. Writers already take the file lock
+and reload the live version under it (`ingest.pipeline.update_index`).
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ import numpy as np
 
 from ingest.build_cache import file_lock
 from ingest.errors import IndexNotFound
-from ingest.index import CURRENT_FILE, ReportIndex, read_manifest
+from ingest.index import CURRENT_FILE, Manifest, ReportIndex, read_manifest
 from ingest.store.base import DocumentEntry, DocumentPart, StoredChunk, StoreInfo
 
 
 class DirectoryStore:
-    shared = False
-
-    def __init__(self, index_dir: Path, index_type: str = "auto", index: ReportIndex | None = None) -> None:
+    def __init__(
+        self, index_dir: Path, index_type: str = "auto", index: ReportIndex | None = None, shared: bool = False
+    ) -> None:
         self.index_dir = index_dir
+        self.shared = shared
         self.location = str(index_dir)
         self.index_type = index_type
         self._index = index
@@ -46,15 +52,19 @@ class DirectoryStore:
             yield
 
     # --- facts -----------------------------------------------------------------------------
+    def _manifest(self) -> Manifest:
+        """The loaded version's manifest; the live one on disk when not loaded or `shared`."""
+        return self._index.manifest if self._index is not None and not self.shared else read_manifest(self.index_dir)
+
     def info(self) -> StoreInfo | None:
         try:
-            manifest = self._index.manifest if self._index is not None else read_manifest(self.index_dir)
+            manifest = self._manifest()
         except IndexNotFound:
             return None
         return StoreInfo(manifest.embed_model, manifest.dimension, manifest.chunking)
 
     def documents(self) -> dict[str, DocumentEntry]:
-        manifest = self._index.manifest if self._index is not None else read_manifest(self.index_dir)
+        manifest = self._manifest()
         return {
             doc_id: DocumentEntry(
                 doc_id, entry["source"], entry["path"], entry["content_hash"], entry.get("title", ""), entry["chunks"]
@@ -72,6 +82,12 @@ class DirectoryStore:
 
     def corpus(self) -> ReportIndex:
         return self.index
+
+    def snapshot(self) -> DirectoryStore:
+        """A store over the version loaded now: a later `write` or `verify` here replaces this
+        store's version, never the snapshot's. Not `shared`: its facts are those of its version
+        (and a question's `count` reads no manifest from disk)."""
+        return DirectoryStore(self.index_dir, self.index_type, index=self.index)
 
     # --- writing ---------------------------------------------------------------------------
     def parts(self) -> dict[str, DocumentPart]:

@@ -426,6 +426,11 @@ class MilvusStore:
         )
         return {row["id"]: _stored_chunk(row) for row in rows}
 
+    def snapshot(self) -> MilvusStore:
+        """Itself: a collection has no versions to hold on to (a write landing while a question
+        is answered can still show it chunks its corpus statistics do not have yet)."""
+        return self
+
     def corpus(self) -> MilvusCorpus:
         """Every chunk, read once per generation (the answerer's corpus-wide statistics)."""
         generation = self.generation()
