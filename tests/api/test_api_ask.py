@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 
 import pytest
 from api_helpers import API_KEY, EN_QUESTION, ZH_QUESTION, api_settings, serve_client
@@ -171,6 +172,7 @@ def test_each_request_is_one_json_log_line_without_secrets(
         "extractive",
     )
     assert line["latency_ms"] > 0
+    assert line["pid"] == int(response.headers["X-Server-Pid"]) == os.getpid()  # the app runs in this process
     assert API_KEY not in caplog.text
 
 

@@ -1,7 +1,11 @@
-"""The access log: one JSON line per request, and an X-Request-ID on every response."""
+"""The access log: one JSON line per request, and an X-Request-ID on every response.
+
+Every response also names the process that served it (X-Server-Pid, and `pid` in the log line):
+with `rag serve --workers N` that tells the N processes apart."""
 
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -37,7 +41,9 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+                headers = MutableHeaders(scope=message)
+                headers.append("X-Request-ID", request_id)
+                headers.append("X-Server-Pid", str(os.getpid()))
             await send(message)
 
         try:
@@ -50,6 +56,7 @@ class RequestLog:
                 "status": status,
                 "latency_ms": round((time.perf_counter() - started) * 1000.0, 2),
                 "client": scope["client"][0] if scope.get("client") else None,
+                "pid": os.getpid(),
             }
             if "answerer" in state:
                 record["answerer"] = state["answerer"]
