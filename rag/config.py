@@ -80,6 +80,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # `rag serve` processes sharing the port (rag.edges.workers); admission, rate limits and
+    # RAG_MAX_CONCURRENCY apply per process.
+    workers: int = Field(1, ge=1)
     api_key: str = ""  # enables the write endpoints when set
     max_question_chars: int = Field(2000, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)

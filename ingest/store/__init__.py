@@ -22,6 +22,7 @@ __all__ = [
     "StoreInfo",
     "StoredChunk",
     "describe_store",
+    "is_milvus_lite",
     "open_store",
 ]
 
@@ -43,7 +44,7 @@ def open_store(
     spec = spec.strip()
     if not spec:
         return DirectoryStore(index_dir, index_type, shared=shared)
-    if spec.endswith(".db") or spec.startswith(("http://", "https://")):
+    if is_milvus_lite(spec) or spec.startswith(("http://", "https://")):
         from ingest.store.milvus import MilvusStore, collection_name
 
         return MilvusStore(
@@ -53,6 +54,11 @@ def open_store(
             index_type=index_type,
         )
     raise BadInput(f"unknown store {spec!r} (RAG_STORE / --store): give one of " + "; ".join(STORE_KINDS))
+
+
+def is_milvus_lite(spec: str) -> bool:
+    """`spec` names Milvus Lite: a `.db` file that only the process that opens it may use."""
+    return spec.strip().endswith(".db")
 
 
 def describe_store(spec: str, index_dir: Path) -> str:

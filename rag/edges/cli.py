@@ -35,6 +35,16 @@ def _positive_k(value: str) -> int:
     return number
 
 
+def _workers(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number: give how many server processes, e.g. 2") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {number}): 1 serves from this process, N from N processes")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag", description="Ask a report questions, in Chinese or English, and get cited answers."
@@ -75,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "Start the HTTP API and the chat page (builds the index of the bundled report if none).")
     serve.add_argument("--host", default=None, help="default 127.0.0.1 (RAG_HOST)")
     serve.add_argument("--port", type=int, default=None, help="default 8000 (RAG_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="server processes sharing the port, each loading the model and index (~0.8-1.1 GB each); "
+        "default 1 (RAG_WORKERS)",
+    )
 
     evaluate = command("eval", "Measure retrieval and answer quality on labelled questions.")
     evaluate.add_argument("--dataset", type=Path, help="JSONL question set (default: the bundled report set)")
@@ -273,16 +291,16 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from rag.edges.server import serve
-
     settings = _settings(args)
-    return serve(
-        settings,
-        index_dir=args.index,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        progress=note,
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    workers = settings.workers if args.workers is None else args.workers
+    if workers == 1:
+        from rag.edges.server import serve
+
+        return serve(settings, index_dir=args.index, host=host, port=port, progress=note)
+    from rag.edges.workers import serve_workers
+
+    return serve_workers(settings, index_dir=args.index, host=host, port=port, workers=workers, progress=note)
 
 
 def _eval(args: argparse.Namespace) -> int:

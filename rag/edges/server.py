@@ -1,4 +1,5 @@
-"""`rag serve`: the HTTP API and the chat page in one uvicorn process.
+"""`rag serve`: the HTTP API and the chat page in one uvicorn process (`--workers N`: in N of
+them, see `rag.edges.workers`).
 
 The page (`ui.app.mount_ui`) is mounted at `/` after the API routes, so they keep matching
 first. The model and index load in the background (see `rag.edges.api.loader.Loader`): /healthz answers at
@@ -14,6 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+# Printed by the first start, which builds the index before it can answer.
+NO_INDEX_YET = "No index in {index_dir} yet: building the bundled report's index on this first start (a minute or so; {meanwhile})."
 
 if TYPE_CHECKING:
     import uvicorn
@@ -35,24 +39,10 @@ def serve(
     Returns the exit status: 0 after a normal shutdown, 1 when the server could not start."""
     import uvicorn
 
-    from rag.edges.api.app import create_app
-    from rag.engine import Engine
-    from ui.app import mount_ui
-
-    _log_requests_as_json_lines()
-    engine = Engine(settings, index_dir=index_dir, progress=progress)
-    if not engine.has_index():
-        print(
-            f"No index in {engine.index_dir} yet: building the bundled report's index on this first start "
-            "(a minute or so; /healthz answers meanwhile, /readyz says when it is done).",
-            flush=True,
-        )
-    app = create_app(engine, settings, progress=True)
-    mount_ui(app, engine, settings)
-
+    app = build_app(settings, index_dir, progress)
     # Our own access log (rag.api.access) replaces uvicorn's: one JSON line per request.
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False))
-    base = f"http://{_url_host(host)}:{port}"
+    base = f"http://{url_host(host)}:{port}"
     threading.Thread(
         target=_announce_when_ready, args=(server, app, base), name="rag-announce", daemon=True
     ).start()
@@ -63,25 +53,60 @@ def serve(
     return 0
 
 
+def build_app(
+    settings: Settings,
+    index_dir: Path | None,
+    progress: Callable[[str], None] | None = None,
+    shared_store: bool = False,
+) -> FastAPI:
+    """The engine, the API over it and the page at `/`, as one app (not yet loaded: its
+    lifespan starts the loader). Sets up the access log too.
+
+    shared_store: other processes serve and change the same index (`rag.edges.workers`)."""
+    from rag.edges.api.app import create_app
+    from rag.engine import Engine
+    from ui.app import mount_ui
+
+    _log_requests_as_json_lines()
+    engine = Engine(settings, index_dir=index_dir, progress=progress, shared_store=shared_store)
+    if not engine.has_index():
+        meanwhile = "/healthz answers meanwhile, /readyz says when it is done"
+        print(NO_INDEX_YET.format(index_dir=engine.index_dir, meanwhile=meanwhile), flush=True)
+    app = create_app(engine, settings, progress=True)
+    mount_ui(app, engine, settings)
+    return app
+
+
 def _announce_when_ready(server: uvicorn.Server, app: FastAPI, base: str) -> None:
     """Print the URLs once uvicorn listens and the engine can answer (or why it cannot)."""
+    wait_until_ready(server, app, lambda reason: print(f"starting: {reason}", file=sys.stderr, flush=True))
+    print(ready_lines(base), flush=True)
+
+
+def wait_until_ready(server: uvicorn.Server, app: FastAPI, told: Callable[[str], None]) -> None:
+    """Return once uvicorn listens and the engine can answer; `told` each new reason why not yet."""
     loader = app.state.services.loader
     said = ""
     while True:
         ready, reason = loader.status()
         if ready and server.started:
-            break
+            return
         if reason and reason != said:
-            print(f"starting: {reason}", file=sys.stderr, flush=True)
+            told(reason)
             said = reason
         time.sleep(0.2)
+
+
+def ready_lines(base: str) -> str:
+    """What `rag serve` prints once it can answer: where the page and the APIs are."""
     lines = [f"Ready: {base}", f"  chat page   {base}/"]
     lines.append(f"  API docs    {base}/docs")
     lines.append(f"  OpenAI API  {base}/v1  (model report-rag)")
-    print("\n".join(lines), flush=True)
+    return "\n".join(lines)
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
+    """`host` as it goes in a URL that works from this machine."""
     if host in ("0.0.0.0", "::", ""):
         return "127.0.0.1"  # listening on every address: the loopback one works from here
     return f"[{host}]" if ":" in host else host
