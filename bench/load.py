@@ -19,7 +19,7 @@ answer, and sends the next one; a refused client (503, 429) waits its Retry-Afte
 and server: answers per second, p50/p95/p99 latency of the answered requests, errors by status,
 the 503s' own latency and whether each carried a Retry-After, /readyz polled twice a second
 (`not_ready` counts answers other than 200), and the server's resident memory, open file
-descriptors and threads. Before the first level and after the last one, the same questions are
+descriptors and threads (summed over its processes: `rag serve --workers N` runs N + 2). Before the first level and after the last one, the same questions are
 asked one at a time and their answers (all fields but timings) compared: `answers_changed`.
 
 --soak runs `--soak-clients` clients for SECONDS and samples memory, descriptors and threads
@@ -112,20 +112,46 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[str]:
     return [row["question"] for row in rows if row.get("question")] or FALLBACK_QUESTIONS
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process under it (`rag serve --workers N`: the parent and its workers)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, []))
+    return tree
+
+
 def process_facts(pid: int | None) -> dict[str, Any]:
-    """Resident memory (MiB, now and peak), open file descriptors and threads of `pid`."""
+    """Resident memory (MiB, now and peak), open file descriptors and threads of `pid`, summed
+    over it and its child processes (each one's own peak: an upper bound of their joint peak)."""
     if pid is None:
         return {}
-    memory = memory_mb(pid)
-    threads = None
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("Threads:"):
-            threads = int(line.split()[1])
-    try:
-        fds: int | None = len(os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        fds = None
-    return {"rss_mb": memory.get("VmRSS"), "peak_rss_mb": memory.get("VmHWM"), "fds": fds, "threads": threads}
+    totals: dict[str, Any] = {"rss_mb": None, "peak_rss_mb": None, "fds": None, "threads": None}
+
+    def add(key: str, value: float | None) -> None:
+        if value is not None:
+            totals[key] = round((totals[key] or 0) + value, 1)
+
+    for member in process_tree(pid):
+        memory = memory_mb(member)
+        add("rss_mb", memory.get("VmRSS"))
+        add("peak_rss_mb", memory.get("VmHWM"))
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+            add("fds", len(os.listdir(f"/proc/{member}/fd")))
+        except OSError:
+            continue  # it ended meanwhile
+        add("threads", next((int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:")), None))
+    return totals
 
 
 async def drive(server: Server, questions: list[str], clients: int, seconds: float, sample: bool = False) -> Level:
