@@ -58,11 +58,13 @@ def build_app(
     index_dir: Path | None,
     progress: Callable[[str], None] | None = None,
     shared_store: bool = False,
+    page: bool = True,
 ) -> FastAPI:
     """The engine, the API over it and the page at `/`, as one app (not yet loaded: its
     lifespan starts the loader). Sets up the access log too.
 
-    shared_store: other processes serve and change the same index (`rag.edges.workers`)."""
+    shared_store: other processes serve and change the same index (`rag.edges.workers`).
+    page: mount the chat page; without it, `/` says where the page is served instead."""
     from rag.edges.api.app import create_app
     from rag.engine import Engine
     from ui.app import mount_ui
@@ -73,8 +75,25 @@ def build_app(
         meanwhile = "/healthz answers meanwhile, /readyz says when it is done"
         print(NO_INDEX_YET.format(index_dir=engine.index_dir, meanwhile=meanwhile), flush=True)
     app = create_app(engine, settings, progress=True)
-    mount_ui(app, engine, settings)
+    if page:
+        mount_ui(app, engine, settings)
+    else:
+        from fastapi.responses import PlainTextResponse
+
+        @app.get("/", include_in_schema=False)
+        def no_page() -> PlainTextResponse:
+            return PlainTextResponse(PAGE_NOT_SERVED + "\nThe API is here: /docs, /ask, /v1.", status_code=404)
+
     return app
+
+
+# Gradio keeps each browser session in the memory of the process that served it
+# (gradio-app/gradio#10487): with several processes on one port, a page event that reaches another
+# one finds no session and the question is silently lost. Better no page than a lossy one.
+PAGE_NOT_SERVED = (
+    "The chat page is not served with --workers above 1: Gradio keeps each browser session in one "
+    "process. Run a one-process `rag serve` (--workers 1) for the page."
+)
 
 
 def _announce_when_ready(server: uvicorn.Server, app: FastAPI, base: str) -> None:
@@ -97,9 +116,9 @@ def wait_until_ready(server: uvicorn.Server, app: FastAPI, told: Callable[[str],
         time.sleep(0.2)
 
 
-def ready_lines(base: str) -> str:
+def ready_lines(base: str, page: bool = True) -> str:
     """What `rag serve` prints once it can answer: where the page and the APIs are."""
-    lines = [f"Ready: {base}", f"  chat page   {base}/"]
+    lines = [f"Ready: {base}", f"  chat page   {base}/" if page else "  chat page   not served: --workers above 1"]
     lines.append(f"  API docs    {base}/docs")
     lines.append(f"  OpenAI API  {base}/v1  (model report-rag)")
     return "\n".join(lines)

@@ -23,11 +23,11 @@ rate limit and query batching. An upload through one worker is seen by the other
 the index directory `shared` (see `ingest.store.directory`). A worker whose engine cannot load
 keeps answering /readyz with the reason, as `rag serve` does, and the reason is printed once.
 
-The chat page is mounted in every worker, but Gradio keeps a browser session in the memory of
-the process that served it: a page event that reaches another worker (a second connection from
-the same browser) finds no session, and that question is lost (README, "Several worker
-processes"). Sticky routing needs a proxy in front; the kernel's choice of worker cannot be steered
-by session.
+The chat page is not served here (`/` says so): Gradio keeps a browser session in the memory of
+the process that served it, so a page event that reaches another worker (a second connection
+from the same browser) finds no session and the question is lost: 1 of 28 page questions in a
+Chromium check with 2 workers (README, "Several worker processes"). Sticky routing would need a
+proxy in front; the kernel's choice of worker cannot be steered by session.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def _watch(processes: list[BaseProcess], news: dict[Connection, int], received: 
                 ready.add(news[source])
                 if len(ready) == len(processes):
                     pids = ", ".join(str(process.pid) for process in processes)
-                    print(f"{ready_lines(base)}\n  workers     {len(processes)} processes ({pids})", flush=True)
+                    print(f"{ready_lines(base, page=False)}\n  workers     {len(processes)} processes ({pids})", flush=True)
             elif reason not in said:  # the same news from every worker: once
                 said.add(reason)
                 print(f"starting: {reason}", file=sys.stderr, flush=True)
@@ -277,7 +277,7 @@ def run_worker(
     signal.signal(signal.SIGTERM, _exit_normally)
     try:
         try:
-            app = build_app(settings, index_dir, progress, shared_store=True)
+            app = build_app(settings, index_dir, progress, shared_store=True, page=False)
         except RagError as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             sys.exit(1)

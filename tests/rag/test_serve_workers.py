@@ -152,6 +152,11 @@ def test_two_workers_share_the_port_and_stop_together(index_copy: Path, tmp_path
 
         with httpx.Client(base_url=served.url, timeout=120) as http:
             assert http.get("/readyz").json() == {"status": "ready", "reason": ""}
+            # no chat page: Gradio's sessions live in one process, so a page spread over two
+            # would lose questions; `/` says where to get it
+            page = http.get("/")
+            assert page.status_code == 404 and "--workers 1" in page.text
+        assert "chat page   not served" in out
 
         answers = ask_on_new_connections(served.url, QUESTION)
         assert {response.status_code for response in answers} == {200}
