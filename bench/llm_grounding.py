@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -120,7 +121,9 @@ def report(rows: list[dict]) -> None:
     )
     notices: dict[str, int] = {}
     for r in fallbacks:
-        key = r["notice"].split(":")[0][:70]
+        # "LLM answer stopped: the LLM wrote 30 tokens..." and "...: the LLM's first sentence..."
+        # are different stops; the details in brackets and after ";" differ per question.
+        key = re.split(r" \(|;", r["notice"])[0][:90]
         notices[key] = notices.get(key, 0) + 1
     for key, n in sorted(notices.items(), key=lambda kv: -kv[1]):
         print(f"  fallback x{n}: {key}")

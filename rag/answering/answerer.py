@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.language import detect_language
 from rag.records import Answer, Citation, Hit
 from rag.retrieval.retriever import Retrieval, Retriever
+
+if TYPE_CHECKING:
+    from rag.answering.first_sentence import FirstSentenceCheck
 
 FEATURES = (
     "sentence_dense",
@@ -548,6 +551,7 @@ class Answerer:
         if evidence.unmet:
             return self._not_asked(fallback, evidence)
         numbers, excerpts = llm_passages(evidence)
+        watch = self._first_sentence_check(evidence, numbers)
         started = time.perf_counter()
         try:
             reply = generate_answer(
@@ -556,10 +560,27 @@ class Answerer:
                 evidence.language,
                 excerpts,
                 [(turn.question, turn.answer) for turn in history],
+                watch=watch,
             )
         except LLMError as exc:
-            return self._fell_back(fallback, _llm_notice(exc), (time.perf_counter() - started) * 1000.0)
+            return self._failed(fallback, exc, (time.perf_counter() - started) * 1000.0, watch)
         return self._from_reply(renumber(reply, numbers), evidence, fallback, (time.perf_counter() - started) * 1000.0)
+
+    def _first_sentence_check(self, evidence: Evidence, numbers: list[int]) -> FirstSentenceCheck | None:
+        """The watch that stops a reply whose first sentence the check drops (None: check off)."""
+        if not self.verify:
+            return None
+        from rag.answering.first_sentence import FirstSentenceCheck
+
+        return FirstSentenceCheck(lambda claim: self._check([claim], evidence).verdicts[0], numbers)
+
+    def _failed(self, fallback: Answer, error: Exception, llm_ms: float, watch: FirstSentenceCheck | None) -> Answer:
+        """The fallback for an LLM call that raised; with what the first-sentence check found."""
+        if watch is None or watch.verdict is None:
+            return self._fell_back(fallback, _llm_notice(error), llm_ms)
+        return self._fell_back(
+            fallback, _llm_notice(error), llm_ms, timings_ms={"grounding": watch.check_ms}, grounding=watch.counts()
+        )
 
     def _not_asked(self, fallback: Answer, evidence: Evidence) -> Answer:
         """The report lacks what the question asks (the constraints no passage meets): any LLM
@@ -622,12 +643,17 @@ class Answerer:
 
     def _ground(self, text: str, evidence: Evidence) -> Any:
         """Each sentence of an LLM answer checked against the retrieved passages it cites."""
-        from rag.answering.grounding import check, split_claims
+        from rag.answering.grounding import split_claims
+
+        return self._check(split_claims(text), evidence)
+
+    def _check(self, claims: Sequence[Any], evidence: Evidence) -> Any:
+        from rag.answering.grounding import check
 
         hits = evidence.retrieval.hits
         index = self.retriever.index
         return check(
-            split_claims(text),
+            claims,
             [hit.chunk.text for hit in hits],
             [index.sentence_vectors[index.sentence_rows[self._row_of[hit.chunk.id]]] for hit in hits],
             self.retriever.embedder.embed_queries,
@@ -711,6 +737,7 @@ class Answerer:
                 for n, hit in enumerate((hits[number - 1] for number in numbers), start=1)
             )
         )
+        watch = self._first_sentence_check(evidence, numbers)
         llm_started = time.perf_counter()
         parts: list[str] = []
         try:
@@ -720,11 +747,12 @@ class Answerer:
                 evidence.language,
                 excerpts,
                 [(turn.question, turn.answer) for turn in history],
+                watch=watch,
             ):
                 parts.append(delta)
                 yield Delta(delta)
         except LLMError as exc:
-            answer = self._fell_back(fallback, _llm_notice(exc), (time.perf_counter() - llm_started) * 1000.0)
+            answer = self._failed(fallback, exc, (time.perf_counter() - llm_started) * 1000.0, watch)
         else:
             # The final answer is the checked one: when the check changed the streamed text,
             # "done" carries the corrected answer, and clients show it in place of the deltas.
@@ -804,9 +832,9 @@ def _window(chunk: Chunk, sentence: Sentence) -> str:
 
 
 def _llm_notice(error: Exception) -> str:
-    from rag.answering.llm import OffTrack
+    from rag.answering.llm import Abandoned
 
-    if isinstance(error, OffTrack):
+    if isinstance(error, Abandoned):
         return f"LLM answer stopped: {error}; extractive answer shown"
     return f"LLM unavailable, extractive answer shown: {error}"
 

@@ -157,6 +157,18 @@ def split_claims(answer: str) -> list[Claim]:
     return claims
 
 
+# A marker still being written at the end of a streamed reply ("…召开。[1"): not yet text.
+_OPEN_MARKER = re.compile(r"[\[【［][0-9０-９\s,，、;；\-–~～]*$")
+
+
+def first_claim(partial: str) -> Claim | None:
+    """The first sentence of a reply still being written, once it is complete: a second sentence
+    has begun, so its end punctuation and the markers after it are all there. None before that.
+    It is the claim `split_claims` makes of the whole reply, whatever follows."""
+    claims = split_claims(_OPEN_MARKER.sub("", partial))
+    return claims[0] if len(claims) > 1 else None
+
+
 def _numbers(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
 

@@ -13,7 +13,7 @@ import json
 import re
 import time
 import unicodedata
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -82,8 +82,17 @@ ABANDON_AFTER_TOKENS = 30
 STOP_SEQUENCES = ("<passage", "</passage>", "\nQuestion:", "\n问题：")
 
 
-class OffTrack(LLMError):
+class Abandoned(LLMError):
+    """The client stopped the generation: the reply was going nowhere the answerer could use."""
+
+
+class OffTrack(Abandoned):
     """The model wrote `ABANDON_AFTER_TOKENS` tokens without citing a passage; it was stopped."""
+
+
+# Called with the reply so far (raw, as the model wrote it) after each delta; raising an LLMError
+# (an `Abandoned`) stops the generation there.
+Watch = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -423,6 +432,7 @@ def generate_answer(
     language: str,
     passages: list[str],
     history: list[tuple[str, str]] | None = None,
+    watch: Watch | None = None,
 ) -> LLMReply:
     """Ask the model for a cited answer from `passages`; `cited` indexes them 1-based.
 
@@ -432,7 +442,7 @@ def generate_answer(
     With no passages the answer is the refusal, without a call. Raises LLMError.
     """
     deadline = time.monotonic() + client.config.timeout_s
-    raw = "".join(stream_answer(client, question, language, passages, history, deadline=deadline))
+    raw = "".join(stream_answer(client, question, language, passages, history, deadline=deadline, watch=watch))
     return parse_reply(raw, len(passages))
 
 
@@ -443,13 +453,15 @@ def stream_answer(
     passages: list[str],
     history: list[tuple[str, str]] | None = None,
     deadline: float | None = None,
+    watch: Watch | None = None,
 ) -> Iterator[str]:
     """Raw text deltas of the answer (markers not yet cleaned): join them and call
     `parse_reply(text, len(passages))` at the end. Raises LLMError while iterating.
 
     The stream ends early, closing the connection so that the server stops generating, once the
     reply is the refusal sentence, and raises `OffTrack` when `client.config.abandon_after`
-    stream events (about one token each) arrived without a valid citation marker.
+    stream events (about one token each) arrived without a valid citation marker. `watch` sees
+    the reply after each delta (once the delta is yielded) and may stop it by raising.
     """
     _check_language(language)
     if not passages:
@@ -473,6 +485,8 @@ def stream_answer(
             uncited += 1
             if limit and uncited >= limit:
                 raise OffTrack(f"the LLM wrote {uncited} tokens without citing a passage, so it was stopped")
+            if watch is not None:
+                watch(visible)
     finally:
         deltas.close()  # closes the HTTP response: the server stops generating
 

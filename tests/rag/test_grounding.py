@@ -13,7 +13,7 @@ from fake_openai import FakeOpenAI
 
 from ingest.embedder import Embedder
 from rag.answering.answerer import EXCERPT_CHARS, llm_passages
-from rag.answering.grounding import Claim, split_claims
+from rag.answering.grounding import Claim, first_claim, split_claims
 from rag.config import Settings
 from rag.engine import Engine
 from rag.events import Citations, Delta, Done
@@ -44,6 +44,21 @@ JIANGSU_SECRETARY = "江苏省委书记是谁？"
 )
 def test_split_claims(answer: str, claims: list[Claim]) -> None:
     assert split_claims(answer) == claims
+
+
+@pytest.mark.parametrize(
+    ("partial", "claim"),
+    [
+        ("安徽省[1]。", None),  # the markers after it may still come
+        ("安徽省。[1", None),  # a marker still being written
+        ("安徽省。[1][2]会议", Claim("安徽省。", (1, 2))),
+        ("GDP grew 5.", None),  # "5." may be "5.2%"
+        ("GDP grew 5.2% [1]. Jobs", Claim("GDP grew 5.2%.", (1,))),
+        ("在哪里召开？安徽", Claim("在哪里召开？", ())),
+    ],
+)
+def test_first_claim_waits_until_the_second_sentence_begins(partial: str, claim: Claim | None) -> None:
+    assert first_claim(partial) == claim
 
 
 # --- through the answerer, on the fake server ---------------------------------------------------
@@ -150,12 +165,14 @@ def test_a_sentence_citing_the_wrong_passage_is_recited(engine: Engine, fake: Fa
 
 
 def test_nothing_supported_falls_back_to_the_extractive_answer(engine: Engine, fake: FakeOpenAI) -> None:
+    # One sentence: judged when the reply ends (longer replies are judged at their first sentence,
+    # below).
     n = passage_number(engine, WHERE_2027, "安徽省召开")
-    answer = ask(engine, fake, WHERE_2027, f"2027年度座谈会在浙江省召开[{n}]。杭州是会议的主办城市[{n}]。")
+    answer = ask(engine, fake, WHERE_2027, f"2027年度座谈会在浙江省召开[{n}]。")
 
     assert answer.answerer == "extractive (fallback)"
-    assert answer.grounding == {"supported": 0, "recited": 0, "dropped": 2}
-    assert "check dropped all 2 sentences" in answer.notice
+    assert answer.grounding == {"supported": 0, "recited": 0, "dropped": 1}
+    assert "check dropped all 1 sentences" in answer.notice
     assert "安徽" in answer.answer and "浙江" not in answer.answer
     assert answer.timings_ms["llm"] > 0  # what the LLM cost is recorded on a fallback too
 
@@ -216,6 +233,71 @@ def test_the_openai_stream_ends_with_the_checked_answer(engine: Engine, fake: Fa
     assert checked["checked"]["answer"] == "2027年度长三角地区主要领导座谈会在安徽省召开[1]。"
     assert checked["checked"]["grounding"] == {"supported": 1, "recited": 0, "dropped": 1}
     assert checked["choices"][0]["delta"]["content"] == "\n\n核对后的回答：\n" + checked["checked"]["answer"]
+
+
+# --- the first sentence, judged while the reply streams ------------------------------------------
+
+# Long enough that the fake server is still sending it when the client hangs up.
+TAIL = "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[{n}]。" * 20
+
+
+def test_an_invented_first_sentence_stops_the_generation(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, WHERE_2027, "安徽省召开")
+    first = f"2027年度座谈会在浙江省召开[{n}]。"
+    fake.chunk_delay_s = 0.005
+    answer = ask(engine, fake, WHERE_2027, first + TAIL.format(n=n))
+
+    assert answer.answerer == "extractive (fallback)" and "安徽" in answer.answer
+    assert "first sentence was not supported" in answer.notice and "lacks 浙江" in answer.notice
+    assert answer.grounding == {"supported": 0, "recited": 0, "dropped": 1}
+    assert answer.timings_ms["llm"] > 0 and answer.timings_ms["grounding"] > 0
+    time.sleep(0.3)  # the server notices the closed connection at its next write
+    (stream,) = fake.streams
+    assert not stream.completed and stream.chunks_sent < stream.chunks_planned // 2
+
+
+def test_the_stream_shows_the_first_sentence_then_the_fallback(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, WHERE_2027, "安徽省召开")
+    first = f"2027年度座谈会在浙江省召开[{n}]。"
+    fake.reply = first + TAIL.format(n=n)
+    citations, *deltas, done = engine.stream(WHERE_2027)
+
+    assert isinstance(citations, Citations) and isinstance(done, Done)
+    streamed = "".join(delta.text for delta in deltas)
+    # Token by token up to the first sentence, and at most two 4-character chunks after it: the
+    # chunk that completes it (the next sentence begins) and none further.
+    assert streamed.startswith(first) and len(streamed) <= len(first) + 8
+    assert done.answer.answerer == "extractive (fallback)" and "浙江" not in done.answer.answer
+    assert "first sentence was not supported" in done.answer.notice
+
+
+def test_a_supported_first_sentence_lets_the_reply_finish(engine: Engine, fake: FakeOpenAI) -> None:
+    n = passage_number(engine, WHERE_2027, "安徽省召开")
+    answer = ask(engine, fake, WHERE_2027, TAIL.format(n=n) + f"2025年度座谈会在浙江省召开[{n}]。")
+
+    assert fake.streams[0].completed
+    assert answer.answerer == "llm+checked" and answer.grounding["dropped"] == 1
+    assert "浙江" not in answer.answer and answer.grounding["supported"] >= 1
+
+
+def test_a_first_sentence_citing_the_wrong_passage_is_recited_not_stopped(engine: Engine, fake: FakeOpenAI) -> None:
+    wrong = passage_number(engine, WHERE_2027, "5月20日至21日")
+    answer = ask(
+        engine, fake, WHERE_2027, f"会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[{wrong}]。会议在安徽召开[{wrong}]。"
+    )
+
+    assert fake.streams[0].completed
+    assert answer.answerer == "llm+checked" and answer.grounding["recited"] >= 1
+
+
+def test_with_the_check_off_an_invented_first_sentence_is_not_stopped(
+    fake: FakeOpenAI, bundled_engine: Engine, embedder: Embedder
+) -> None:
+    engine = engine_on(fake, bundled_engine, embedder, verify=False)
+    n = passage_number(engine, WHERE_2027, "安徽省召开")
+    answer = ask(engine, fake, WHERE_2027, f"2027年度座谈会在浙江省召开[{n}]。" + TAIL.format(n=n))
+
+    assert fake.streams[0].completed and answer.answerer == "llm" and "浙江" in answer.answer
 
 
 def test_llm_passages_are_excerpts_numbered_for_the_retrieved_passages(engine: Engine) -> None:

@@ -17,6 +17,7 @@ from ingest.errors import BadInput, LLMError, RagError
 from rag.answering.llm import (
     INSTRUCTIONS,
     PROMPT_HISTORY_TURNS,
+    Abandoned,
     LLMClient,
     LLMConfig,
     OffTrack,
@@ -364,6 +365,29 @@ def test_a_reply_that_cites_early_is_not_stopped(fake: FakeOpenAI) -> None:
         reply = generate_answer(client, "How large is it?", "en", PASSAGES, None)
     assert reply.cited == [1] and reply.text.endswith("fine.")
     assert fake.streams[0].completed
+
+
+def test_a_watch_that_raises_stops_the_reply_and_closes_the_connection(fake: FakeOpenAI) -> None:
+    fake.reply = "The province is large [1]. " * 30
+    fake.chunk_delay_s = 0.005
+    seen: list[str] = []
+
+    def watch(text: str) -> None:
+        seen.append(text)
+        if "." in text:
+            raise Abandoned("the first sentence is enough")
+
+    received: list[str] = []
+    with make_client(fake) as client, pytest.raises(Abandoned, match="first sentence is enough"):
+        for delta in stream_answer(client, "How large is it?", "en", PASSAGES, None, watch=watch):
+            received.append(delta)
+
+    # The watch saw the reply so far after each delta, and the delta that ended it reached the caller.
+    assert seen == ["".join(received[: i + 1]) for i in range(len(received))]
+    assert "".join(received).startswith("The province is large [1].") and len(received) < 10
+    time.sleep(0.3)  # the server notices the closed connection at its next write
+    (stream,) = fake.streams
+    assert not stream.completed and stream.chunks_sent < 40 < stream.chunks_planned
 
 
 def test_a_refusal_ends_the_stream_at_once(fake: FakeOpenAI) -> None:
