@@ -39,6 +39,7 @@ from rag.retrieval.retriever import Retrieval, Retriever
 
 if TYPE_CHECKING:
     from rag.answering.first_sentence import FirstSentenceCheck
+    from rag.answering.grounding import Claim, Grounding, Verdict
 
 FEATURES = (
     "sentence_dense",
@@ -564,7 +565,8 @@ class Answerer:
             )
         except LLMError as exc:
             return self._failed(fallback, exc, (time.perf_counter() - started) * 1000.0, watch)
-        return self._from_reply(renumber(reply, numbers), evidence, fallback, (time.perf_counter() - started) * 1000.0)
+        llm_ms = (time.perf_counter() - started) * 1000.0
+        return self._from_reply(renumber(reply, numbers), evidence, fallback, llm_ms, watch)
 
     def _first_sentence_check(self, evidence: Evidence, numbers: list[int]) -> FirstSentenceCheck | None:
         """The watch that stops a reply whose first sentence the check drops (None: check off)."""
@@ -594,9 +596,11 @@ class Answerer:
         timings = {**fallback.timings_ms, "llm": llm_ms, **changes.pop("timings_ms", {})}
         return replace(fallback, answerer="extractive (fallback)", notice=notice, timings_ms=timings, **changes)
 
-    def _from_reply(self, reply: Any, evidence: Evidence, fallback: Answer, llm_ms: float) -> Answer:
+    def _from_reply(
+        self, reply: Any, evidence: Evidence, fallback: Answer, llm_ms: float, watch: FirstSentenceCheck | None = None
+    ) -> Answer:
         """The Answer for an LLM reply: its refusal, its checked and cited text, or the extractive
-        fallback."""
+        fallback. `watch` holds the first sentence's verdict when it was checked as it streamed."""
         hits = evidence.retrieval.hits
         timings = {**fallback.timings_ms, "llm": llm_ms}
         if reply.refused:
@@ -616,8 +620,10 @@ class Answerer:
         text, cited, answerer, grounding = reply.text, reply.cited, "llm", {}
         if self.verify:
             started = time.perf_counter()
-            checked = self._ground(reply.text, evidence)
-            timings["grounding"] = (time.perf_counter() - started) * 1000.0
+            known = (watch.verdict,) if watch is not None and watch.verdict is not None else ()
+            checked = self._ground(reply.text, evidence, known)
+            # the check's own time, the first sentence's part (while the reply streamed) included
+            timings["grounding"] = (time.perf_counter() - started) * 1000.0 + (watch.check_ms if watch else 0.0)
             grounding = dict(checked.counts)
             problem = self._not_an_answer(checked, evidence)
             if problem:
@@ -641,13 +647,14 @@ class Answerer:
             grounding=grounding,
         )
 
-    def _ground(self, text: str, evidence: Evidence) -> Any:
-        """Each sentence of an LLM answer checked against the retrieved passages it cites."""
+    def _ground(self, text: str, evidence: Evidence, known: Sequence[Verdict] = ()) -> Grounding:
+        """Each sentence of an LLM answer checked against the retrieved passages it cites (those
+        with a verdict in `known` are not checked again)."""
         from rag.answering.grounding import split_claims
 
-        return self._check(split_claims(text), evidence)
+        return self._check(split_claims(text), evidence, known)
 
-    def _check(self, claims: Sequence[Any], evidence: Evidence) -> Any:
+    def _check(self, claims: Sequence[Claim], evidence: Evidence, known: Sequence[Verdict] = ()) -> Grounding:
         from rag.answering.grounding import check
 
         hits = evidence.retrieval.hits
@@ -659,6 +666,7 @@ class Answerer:
             self.retriever.embedder.embed_queries,
             evidence.language,
             self.glossary,
+            known=known,
         )
 
     @cached_property
@@ -758,7 +766,7 @@ class Answerer:
             # "done" carries the corrected answer, and clients show it in place of the deltas.
             llm_ms = (time.perf_counter() - llm_started) * 1000.0
             reply = renumber(parse_reply("".join(parts), len(excerpts)), numbers)
-            answer = self._from_reply(reply, evidence, fallback, llm_ms)
+            answer = self._from_reply(reply, evidence, fallback, llm_ms, watch)
         timings = {**evidence.retrieval.timings_ms, **answer.timings_ms, "total": (time.perf_counter() - started) * 1000.0}
         yield Done(replace(answer, timings_ms=timings))
 

@@ -8,12 +8,13 @@ import json
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fake_openai import FakeOpenAI
 
 from ingest.embedder import Embedder
 from rag.answering.answerer import EXCERPT_CHARS, llm_passages
-from rag.answering.grounding import Claim, first_claim, split_claims
+from rag.answering.grounding import Claim, Grounding, Status, Verdict, check, first_claim, split_claims
 from rag.config import Settings
 from rag.engine import Engine
 from rag.events import Citations, Delta, Done
@@ -59,6 +60,46 @@ def test_split_claims(answer: str, claims: list[Claim]) -> None:
 )
 def test_first_claim_waits_until_the_second_sentence_begins(partial: str, claim: Claim | None) -> None:
     assert first_claim(partial) == claim
+
+
+# --- the check on its own, with the real e5 model ---------------------------------------------
+
+PASSAGE = "本报讯 会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。会议指出,要推动高层次协同开放。"
+
+
+def check_one(
+    claims: list[Claim], engine: Engine, embedder: Embedder, known: tuple[Verdict, ...] = ()
+) -> tuple[Grounding, list[str]]:
+    """`check` over PASSAGE (with the engine's dictionary), and the claim texts it had e5 encode."""
+    encoded: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        encoded.extend(texts)
+        return embedder.embed_queries(texts)
+
+    sentences = ["本报讯 会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。", "会议指出,要推动高层次协同开放。"]
+    vectors = [embedder.embed_passages(sentences)]
+    grounding = check(claims, [PASSAGE], vectors, embed, "zh", engine.glossary, known=known)
+    return grounding, encoded
+
+
+def test_a_sentence_quoting_its_passage_is_supported_without_e5(bundled_engine: Engine, embedder: Embedder) -> None:
+    quoted = Claim("2027年度长三角地区主要领导座谈会在安徽省召开。", (1,))
+    reworded = Claim("2027年度长三角地区领导座谈会在安徽省举行。", (1,))  # 82% of its bigrams
+    grounding, encoded = check_one([quoted, reworded], bundled_engine, embedder)
+
+    assert [v.status for v in grounding.verdicts] == [Status.SUPPORTED, Status.SUPPORTED]
+    assert encoded == [reworded.text]  # only the reworded one asks e5
+
+
+def test_a_known_verdict_is_not_checked_again(bundled_engine: Engine, embedder: Embedder) -> None:
+    reworded = Claim("2027年度长三角地区领导座谈会在安徽省举行。", (1,))
+    invented = Claim("2027年度座谈会在浙江省召开。", (1,))
+    already = Verdict(reworded, Status.SUPPORTED, (1,))
+    grounding, encoded = check_one([reworded, invented], bundled_engine, embedder, known=(already,))
+
+    assert grounding.verdicts[0] is already and grounding.verdicts[1].status is Status.DROPPED
+    assert encoded == []  # the known one was not encoded again, the invented one fails on its facts
 
 
 # --- through the answerer, on the fake server ---------------------------------------------------
