@@ -27,6 +27,7 @@ from rag.answering.constraints import Constraint, Kind, absent, binding, check, 
 from rag.answering.constraints import mentioned as mentioned_in
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
+from rag.answering.enumeration import members_span
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
@@ -537,7 +538,15 @@ class Answerer:
         chosen = [best]
         if best.short_answer is None and rest and best.score - rest[0].score <= self.weights.second_sentence_margin:
             chosen.append(rest[0])
-        return chosen, best.short_answer
+        return chosen, self._listed(evidence, best) or best.short_answer
+
+    @staticmethod
+    def _listed(evidence: Evidence, best: ScoredSentence) -> str | None:
+        """A list asked for is answered by the list itself ("龚正、刘小涛、刘捷、王清宪")."""
+        for constraint in evidence.constraints:
+            if constraint.kind is Kind.MEMBERS and met(constraint, best.sentence.text):
+                return members_span(best.sentence.text, constraint.forms[0])
+        return None
 
     def _citation(self, n: int, item: ScoredSentence) -> Citation:
         return Citation.of(n, item.hit, item.sentence, item.score)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.text import jieba_posseg
 from rag.answering.provinces import ABBREVIATION_RUN
 
 _ZH_COUNT = "一二两三四五六七八九十"
@@ -105,3 +106,51 @@ def _introduces(set_name: str, clause: str) -> bool:
     name = re.escape(set_name)
     return bool(re.search(rf"(?:等|即|为|是|这|共)\S{{0,3}}{name}|{name}(?:[:：]|包括|包含|涵盖|为|是|即|分别)", clause))
 
+
+
+# Parts of speech that end a list's first item's lead-in ("推动", "加快") or its last item's tail
+# ("互认", "跨区域融合发展", "分别代表…").
+_NOT_MEMBER = ("v", "d", "p", "c", "u", "r", "m", "q", "f", "ad", "y")
+
+
+def members_span(text: str, set_name: str = "") -> str | None:
+    """The list itself, as a short answer: "龚正、刘小涛、刘捷、王清宪" from "龚正、刘小涛、刘捷、
+    王清宪分别代表三省一市讲话", "文化、旅游、体育" from "加快文化、旅游、体育跨区域融合发展";
+    None when no clause lists two or more."""
+    best: tuple[int, str] | None = None
+    for clause in _CLAUSE.split(text):
+        if not clause:
+            continue
+        found: list[tuple[int, str]] = []
+        runs = ABBREVIATION_RUN.findall(clause)
+        if runs:
+            run = max(runs, key=len)
+            found.append((len(run), run))
+        titles = list(_TITLE.finditer(clause))
+        if len(titles) >= 2:
+            found.append((len(titles), clause[titles[0].start() : titles[-1].end()]))
+        if "、" in clause and not (set_name and set_name in clause and not _introduces(set_name, clause)):
+            items = clause.split("、")
+            items[0], items[-1] = _lead_trimmed(items[0]), _tail_trimmed(items[-1])
+            if all(items):
+                found.append((len(items), "、".join(items)))
+        for count, span in found:
+            if best is None or count > best[0]:
+                best = (count, span)
+    return best[1] if best is not None and best[0] >= 2 else None
+
+
+def _lead_trimmed(item: str) -> str:
+    words = list(jieba_posseg().cut(item))
+    while words and words[0].flag.startswith(_NOT_MEMBER):
+        words.pop(0)
+    return "".join(w.word for w in words)
+
+
+def _tail_trimmed(item: str) -> str:
+    kept = []
+    for word in jieba_posseg().cut(item):
+        if word.flag.startswith(_NOT_MEMBER) and word.flag != "vn":
+            break
+        kept.append(word.word)
+    return "".join(kept)

@@ -258,5 +258,6 @@ def test_a_list_asked_for_is_answered_from_a_sentence_that_lists_it(
     answer = bundled_engine.answer(question)
     assert answer.found, answer.answer
     assert all(member in answer.citations[0].sentence for member in members), answer.citations
+    assert answer.short_answer and all(member in answer.short_answer for member in members), answer.short_answer
     assert citation_problems(answer, source_text) == []
 

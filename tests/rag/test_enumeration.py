@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering.constraints import Kind, check, met, parse
-from rag.answering.enumeration import MembersAsked, asked_members, listed_members
+from rag.answering.enumeration import MembersAsked, asked_members, listed_members, members_span
 
 SPEAKERS = "龚正、刘小涛、刘捷、王清宪分别代表三省一市讲话。"
 MENTIONS_ONLY = "推进深层次改革和高水平开放,常态化对接上海“五个中心”建设。"
@@ -77,3 +77,19 @@ def test_the_list_must_be_in_the_sentence_not_its_passage() -> None:
     assert not outcome.met
     (outcome,) = check([members], SPEAKERS, "", person_asked=True)
     assert outcome.met
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        (SPEAKERS, "龚正、刘小涛、刘捷、王清宪"),
+        ("加快文化、旅游、体育跨区域融合发展,联合举办长三角消费活动。", "文化、旅游、体育"),  # lead-in and tail trimmed
+        ("推动医疗机构检查检验结果、养老服务标准互认", "医疗机构检查检验结果、养老服务标准"),
+        ("刘小涛说,江苏将与沪浙皖携手并进。", "沪浙皖"),
+        ("会议通过《三年行动计划》《行动方案》,发布了清单。", "《三年行动计划》《行动方案》"),
+        ("优化长三角世界级港口群功能布局。", None),
+    ],
+)
+def test_the_list_itself_is_the_short_answer(text: str, span: str | None) -> None:
+    assert members_span(text) == span
+
