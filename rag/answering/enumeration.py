@@ -32,6 +32,7 @@ _ZH_TRIGGER = re.compile(
 _ZH_ASKED_COUNT = re.compile(rf"哪([{_ZH_COUNT}])(?:个|位|项|类|种|级|条|家|座|大|方面)?")
 _EN_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _EN_TRIGGER = re.compile(
+    r"\b(?:which|what) (?:two|three|four|five|six|seven|eight|nine|ten)\b(?!-)|"
     r"\b(?:make|makes) up\b|\bconsists? of\b|\bbelongs? to\b|\bare (?:on|in|included in|part of) the\b|"
     r"\b(?:does|do) .+ (?:contain|include|comprise)\b"
 )
@@ -45,7 +46,7 @@ _EN_WHAT_ARE = re.compile(
 # The asking words between the set's name and the trigger: "五个中心分别指", "港口群具体", "都是".
 _ASKING_TAIL = re.compile(r"(?:分别|具体|都|主要|一共|共)*(?:指的是|指|是|为|有)?$")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?\n]")
-_CONJUNCTION = re.compile(r"以及|和|与|及|并|同|\+|＋")
+_CONJUNCTION = re.compile(r"以及|和|与|及|\+|＋")  # not 并 or 同: 并行, 同时
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{1,30})[”\"」]")
 _TITLE = re.compile(r"《[^》]{1,60}》")
 

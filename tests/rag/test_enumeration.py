@@ -22,6 +22,7 @@ MENTIONS_ONLY = "推进深层次改革和高水平开放,常态化对接上海�
         ('What are Zhejiang\'s "two pioneers"?', "en", MembersAsked(2, "")),
         ("Which ports make up the port cluster?", "en", MembersAsked(2, "")),
         ("What does the plan consist of?", "en", MembersAsked(2, "")),
+        ("Which four leaders spoke at the briefing?", "en", MembersAsked(4, "")),
     ],
 )
 def test_questions_that_ask_for_a_list(question: str, language: str, asked: MembersAsked) -> None:
@@ -39,6 +40,7 @@ def test_questions_that_ask_for_a_list(question: str, language: str, asked: Memb
         ("What are the four regions going to nurture together?", "en"),
         ("What are the most powerful class of anti-inflammatory drugs?", "en"),
         ("How many digits does the largest known prime consist of?", "en"),
+        ("What three-year plan did the meeting adopt?", "en"),  # a plan, not three of them
     ],
 )
 def test_questions_that_do_not(question: str, language: str) -> None:
@@ -55,6 +57,7 @@ def test_questions_that_do_not(question: str, language: str) -> None:
         ("强化“硬设施+软环境”双轮驱动。", "", 2),
         (MENTIONS_ONLY, "五个中心", 2),  # 改革和高水平开放, not the centres: still a pair
         ("优化长三角世界级港口群功能布局。", "长三角世界级港口群", 1),
+        ("同时,并行召开了联席会议、秘书长座谈会、主任座谈会。", "", 3),  # 同时, 并行: no conjunction
         # the set beside its siblings is not a list of its members
         ("推动先导产业积厚成势、传统产业转型升级、未来产业培育壮大。", "先导产业", 1),
         ("安徽锚定“三地一区”实现新突破和取得“三个新的更大进展”目标。", "三地一区", 1),
