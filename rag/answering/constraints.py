@@ -107,6 +107,9 @@ _EN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _EN_ROLE = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern, _ in _EN_ROLES) + r")s?\b")
 
+# Who held a post before or after someone: a report that lists today's officials does not say.
+_EN_TENURE = re.compile(r"\bbefore (?:becoming|being|taking)\b|\bbefore [A-Z][a-z]+ [A-Z][a-z]+|\b(?:predecessor|successor|preceded|succeeded)\b")
+_TENURE_FORMS = ("前任", "继任", "接任", "卸任", "曾任", "此前", "之前", "原任", "以前", "离任", "调任")
 # Attributes asked about: the word in the question -> forms a sentence stating it would hold.
 _ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("面积", ("面积", "平方")),
@@ -144,6 +147,10 @@ _ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("妻子", ("妻子", "夫人")),
     ("丈夫", ("丈夫",)),
     ("老家", ("老家", "故乡", "籍贯", "出生")),
+    ("前任", _TENURE_FORMS),
+    ("继任", _TENURE_FORMS),
+    ("接任", _TENURE_FORMS),
+    ("曾任", _TENURE_FORMS),
     ("身高", ("身高",)),
     ("海拔", ("海拔",)),
     ("长度", ("长度", "公里", "千米", "米", "长")),
@@ -269,6 +276,9 @@ def _attributes_en(question: str) -> list[Constraint]:
         match = pattern.search(lower)
         if match:
             found.append(Constraint(Kind.ATTRIBUTE, match.group(0), forms))
+    tenure = _EN_TENURE.search(question)
+    if tenure:
+        found.append(Constraint(Kind.ATTRIBUTE, tenure.group(0), _TENURE_FORMS))
     personal = _EN_PERSONAL.search(lower)
     if personal and not any(set(c.forms) & set(_PERSONAL_FORMS) for c in found):
         found.append(Constraint(Kind.ATTRIBUTE, personal.group(0), _PERSONAL_FORMS))

@@ -238,3 +238,16 @@ def test_a_venue_and_a_capacity_asked_for_must_be_named():
     assert met(venue, "座谈会在上海国际会议中心举行", empty)
     (capacity,) = [c for c in parse("What installed capacity of offshore wind power is planned?", "en") if c.kind is Kind.ATTRIBUTE]
     assert not met(capacity, "推进深远海海上风电开发") and met(capacity, "新增装机容量500万千瓦")
+
+
+def test_who_held_a_post_before_is_an_attribute_the_roster_does_not_state():
+    roster = "安徽省委书记梁言顺,安徽省委副书记、省长王清宪出席会议。"
+    for question, language in (
+        ("Who was Anhui's Party secretary before Liang Yanshun?", "en"),
+        ("What post did Gong Zheng hold before becoming mayor?", "en"),
+        ("安徽省委书记的前任是谁？", "zh"),
+    ):
+        (tenure,) = [c for c in parse(question, language) if c.kind is Kind.ATTRIBUTE]
+        assert not met(tenure, roster) and met(tenure, "梁言顺的前任郑栅洁曾任安徽省委书记。"), question
+    # "before" a date or an event is not a tenure
+    assert not [c for c in parse("What happened before the meeting?", "en") if c.kind is Kind.ATTRIBUTE]
