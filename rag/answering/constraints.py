@@ -23,9 +23,10 @@ from functools import cache
 from typing import Protocol
 
 from ingest.text import CJK, jieba_posseg
-from rag.answering.enumeration import asked_members, listed_members
+from rag.answering.enumeration import asked_members, listed_members, members_span
 from rag.answering.provinces import ABBREVIATION_RUN, PROVINCE_ABBREVIATIONS
 from rag.answering.short_answer import SURNAMES
+from rag.answering.slots import looks_like_person
 from rag.retrieval.glossary import chinese_number, name_runs, names_in_text
 
 
@@ -448,8 +449,13 @@ def _members(question: str, language: str) -> list[Constraint]:
     asked = asked_members(question, language)
     if asked is None:
         return []
-    surface = "具体包括哪些" if language == "zh" else "the members of that list"
-    return [Constraint(Kind.MEMBERS, surface, (asked.set_name,), count=asked.count)]
+    if asked.people:
+        surface = "具体是哪几位" if language == "zh" else "who they are"
+    else:
+        surface = "具体包括哪些" if language == "zh" else "the members of that list"
+    # forms: the set's name, then "people" when the members must be people
+    forms = (asked.set_name, "people") if asked.people else (asked.set_name,)
+    return [Constraint(Kind.MEMBERS, surface, forms, count=asked.count)]
 
 
 def parse(question: str, language: str, translator: Translator | None = None) -> tuple[Constraint, ...]:
@@ -622,7 +628,13 @@ def met(constraint: Constraint, text: str, translator: Translator | None = None)
     if constraint.kind is Kind.PLACE_TYPE:
         return _place_type_met(constraint, text, translator)
     if constraint.kind is Kind.MEMBERS:
-        return listed_members(text, constraint.forms[0]) >= constraint.count
+        if listed_members(text, constraint.forms[0]) < constraint.count:
+            return False
+        if "people" in constraint.forms[1:]:
+            # "中央财办、国家发展改革委" lists offices, not the officials asked for
+            span = members_span(text, constraint.forms[0])
+            return span is not None and looks_like_person(span)
+        return True
     return any(form in text for form in constraint.forms)
 
 

@@ -45,6 +45,12 @@ _EN_WHAT_ARE = re.compile(
 )
 # The asking words between the set's name and the trigger: "五个中心分别指", "港口群具体", "都是".
 _ASKING_TAIL = re.compile(r"(?:分别|具体|都|主要|一共|共)*(?:指的是|指|是|为|有)?$")
+_ZH_PEOPLE = re.compile(r"哪[几一二两三四五六七八九十]?[位名]|哪些(?:人|领导|官员|同志)")
+# People as what is asked for, right after the asking words: "which four leaders", "name the NDRC
+# officials"; not "the plan adopted by the leaders".
+_EN_PEOPLE = re.compile(
+    r"^(?:name the|which|what)(?: [\w\-]+){0,3} (?:leaders|officials|people|persons|speakers|ministers|governors|mayors|secretaries)\b"
+)
 _CLAUSE = re.compile(r"[，,。；;：:！!？?\n]")
 _CONJUNCTION = re.compile(r"以及|和|与|及|\+|＋")  # not 并 or 同: 并行, 同时
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{1,30})[”\"」]")
@@ -55,6 +61,7 @@ _TITLE = re.compile(r"《[^》]{1,60}》")
 class MembersAsked:
     count: int  # how many members the question expects, at least 2
     set_name: str  # the set as the question names it, in Chinese; "" when unknown (English)
+    people: bool = False  # the members are people ("哪几位", "which four leaders")
 
 
 def asked_members(question: str, language: str) -> MembersAsked | None:
@@ -65,12 +72,15 @@ def asked_members(question: str, language: str) -> MembersAsked | None:
             return None
         counted = _ZH_ASKED_COUNT.search(question, trigger.start())
         count = _ZH_COUNT_VALUES.get(counted.group(1), 2) if counted else 2
-        return MembersAsked(max(2, count), _set_name(question[: trigger.start()]))
+        people = bool(_ZH_PEOPLE.search(question, trigger.start()))
+        return MembersAsked(max(2, count), _set_name(question[: trigger.start()]), people)
     lower = question.lower()
-    if "how many" in lower or not (_EN_TRIGGER.search(lower) or _EN_WHAT_ARE.search(lower)):
+    people = bool(_EN_PEOPLE.search(lower))
+    named = people and lower.startswith("name the ")  # "Name the officials who attended"
+    if "how many" in lower or not (_EN_TRIGGER.search(lower) or _EN_WHAT_ARE.search(lower) or named):
         return None
     numbers = [_EN_NUMBERS[word] for word in re.findall(r"[a-z]+", lower) if word in _EN_NUMBERS]
-    return MembersAsked(max(2, numbers[0] if numbers else 2), "")
+    return MembersAsked(max(2, numbers[0] if numbers else 2), "", people)
 
 
 def _set_name(before: str) -> str:

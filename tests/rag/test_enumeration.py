@@ -17,12 +17,13 @@ MENTIONS_ONLY = "推进深层次改革和高水平开放,常态化对接上海�
         ("上海的五个中心分别指哪五个？", "zh", MembersAsked(5, "五个中心")),
         ("“八八战略”包含哪八项内容？", "zh", MembersAsked(8, "八八战略")),
         ("长三角世界级港口群具体包括哪些港口？", "zh", MembersAsked(2, "长三角世界级港口群")),
-        ("哪几位领导代表三省一市讲话？", "zh", MembersAsked(2, "")),
+        ("哪几位领导代表三省一市讲话？", "zh", MembersAsked(2, "", people=True)),
         ("What are the three tiers of the cooperation mechanism?", "en", MembersAsked(3, "")),
         ('What are Zhejiang\'s "two pioneers"?', "en", MembersAsked(2, "")),
         ("Which ports make up the port cluster?", "en", MembersAsked(2, "")),
         ("What does the plan consist of?", "en", MembersAsked(2, "")),
-        ("Which four leaders spoke at the briefing?", "en", MembersAsked(4, "")),
+        ("Which four leaders spoke at the briefing?", "en", MembersAsked(4, "", people=True)),
+        ("Name the NDRC officials who attended the meeting.", "en", MembersAsked(2, "", people=True)),
     ],
 )
 def test_questions_that_ask_for_a_list(question: str, language: str, asked: MembersAsked) -> None:
@@ -41,6 +42,7 @@ def test_questions_that_ask_for_a_list(question: str, language: str, asked: Memb
         ("What are the most powerful class of anti-inflammatory drugs?", "en"),
         ("How many digits does the largest known prime consist of?", "en"),
         ("What three-year plan did the meeting adopt?", "en"),  # a plan, not three of them
+        ("Name the air pollution action plan adopted by the leaders.", "en"),  # one plan
     ],
 )
 def test_questions_that_do_not(question: str, language: str) -> None:
@@ -95,4 +97,10 @@ def test_the_list_must_be_in_the_sentence_not_its_passage() -> None:
 )
 def test_the_list_itself_is_the_short_answer(text: str, span: str | None) -> None:
     assert members_span(text) == span
+
+
+def test_people_asked_for_are_not_listed_by_offices() -> None:
+    (members,) = [c for c in parse("出席会议的负责同志分别是哪几位？", "zh") if c.kind is Kind.MEMBERS]
+    assert not met(members, "中央财办、国家发展改革委相关负责同志应邀出席会议。")
+    assert met(members, SPEAKERS)
 
