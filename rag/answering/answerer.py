@@ -23,7 +23,7 @@ import numpy as np
 
 from ingest.errors import ModelUnavailable
 from ingest.records import Chunk, Sentence
-from rag.answering.constraints import Constraint, Kind, absent, binding, check, met, parse
+from rag.answering.constraints import ASKED_KINDS, Constraint, Kind, absent, binding, check, met, parse
 from rag.answering.constraints import mentioned as mentioned_in
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
@@ -75,9 +75,6 @@ PARTIAL_APART = {
     "zh": "报告提到了{mentioned}[1]，但没有结合{missing}说明。",
     "en": "The report mentions {mentioned} [1], but not in connection with {missing}.",
 }
-# Constraints that name something (a place, a title, a year); the others are what the question
-# asks for (a list, a kind of place, a speaker's words) and read badly as "mentioned".
-NAMING_KINDS = frozenset({Kind.ENTITY, Kind.ROLE, Kind.YEAR, Kind.ORDINAL, Kind.ATTRIBUTE})
 VERIFY_DEPTH = 12  # candidate sentences checked against the question's constraints
 NARROW_DEPTH = 2  # ... when it asks for the members of a set or a kind of place
 # Only who-questions: a how-many candidate "with a number" too often has it inside a name
@@ -176,6 +173,7 @@ class Evidence:
     constraints: tuple[Constraint, ...] = ()
     unmet: tuple[Constraint, ...] = ()  # binding constraints that no candidate (or no text) meets
     partial: ScoredSentence | None = None  # the candidate meeting the most of them, when some fail
+    absent: tuple[Constraint, ...] = ()  # those of `unmet` that nothing in the report meets
 
 
 @dataclass(frozen=True)
@@ -183,6 +181,7 @@ class Verification:
     verified: list[ScoredSentence]
     unmet: tuple[Constraint, ...]
     partial: ScoredSentence | None
+    absent: tuple[Constraint, ...] = ()
 
 
 class Answerer:
@@ -280,6 +279,7 @@ class Answerer:
             constraints=constraints,
             unmet=verification.unmet,
             partial=verification.partial,
+            absent=verification.absent,
         )
 
     def _verify(
@@ -342,8 +342,9 @@ class Answerer:
             return Verification(verified, (), None)
         if best_partial is not None:
             # What the closest candidate lacks is what the report does not say.
-            return Verification([], tuple(dict.fromkeys([*missing, *best_partial[2]])), best_partial[1])
-        return Verification([], tuple(dict.fromkeys([*missing, *sorted(failing, key=lambda c: -failing[c])])), None)
+            return Verification([], tuple(dict.fromkeys([*missing, *best_partial[2]])), best_partial[1], tuple(missing))
+        unmet = tuple(dict.fromkeys([*missing, *sorted(failing, key=lambda c: -failing[c])]))
+        return Verification([], unmet, None, tuple(missing))
 
     def _translations(self, text: str, language: str) -> list[str]:
         if language != "en" or self.glossary is None:
@@ -491,7 +492,7 @@ class Answerer:
             c.surface
             for c in evidence.constraints
             if partial is not None
-            and c.kind in NAMING_KINDS
+            and c.kind not in ASKED_KINDS  # "具体包括哪些" reads badly as "mentioned"
             and c not in evidence.unmet
             and met(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
         ]
@@ -504,15 +505,12 @@ class Answerer:
             return _plain_refusal(evidence, base, timings, missing)
         separator = "、" if language == "zh" else ", "
         quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
-        # "does not say anything about X" only of what the report never names
-        nowhere = [
-            c.surface
-            for c in evidence.unmet
-            if c.kind not in NAMING_KINDS or not mentioned_in(c, self._corpus_text)
-        ]
+        # "does not say anything about X" only of what the report never names (found absent by
+        # the report-wide check in `_verify`) and of what the question asks for
+        nowhere = [c.surface for c in evidence.unmet if c.kind in ASKED_KINDS or c in evidence.absent]
         template = PARTIAL if nowhere else PARTIAL_APART
         text = template[language].format(
-            mentioned=separator.join(quoted(m) for m in dict.fromkeys(mentioned)),
+            mentioned=separator.join(quoted(m) for m in mentioned),
             missing=separator.join(quoted(m) for m in (nowhere or missing)),
         )
         cited = f"{partial.sentence.text} [1]" if language == "zh" else f"{quote(partial.sentence.text)} [1]"

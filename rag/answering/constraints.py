@@ -41,7 +41,10 @@ class Kind(Enum):
     PLACE_TYPE = "place type"  # the kind of place asked for: "安徽省的哪座城市", "which district"
 
 
-SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE, Kind.MEMBERS, Kind.SPEAKER, Kind.PLACE_TYPE})
+# What the question asks for rather than names: checked on one sentence, never report-wide (some
+# list or city somewhere says nothing about this one), and not a fact a generated sentence states.
+ASKED_KINDS = frozenset({Kind.MEMBERS, Kind.SPEAKER, Kind.PLACE_TYPE})
+SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE}) | ASKED_KINDS
 
 
 @dataclass(frozen=True)
@@ -653,9 +656,8 @@ def checkable(constraint: Constraint) -> bool:
 
 
 def report_wide(constraint: Constraint) -> bool:
-    """Whether the report as a whole can lack `constraint`: a list is asked of one sentence,
-    and some list somewhere in the report says nothing about this one."""
-    return checkable(constraint) and constraint.kind not in (Kind.MEMBERS, Kind.SPEAKER, Kind.PLACE_TYPE)
+    """Whether the report as a whole can lack `constraint` (not what the question asks for)."""
+    return checkable(constraint) and constraint.kind not in ASKED_KINDS
 
 
 def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True) -> bool:

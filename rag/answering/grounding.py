@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from ingest.text import CJK, CJK_RUN, jieba_posseg
-from rag.answering.constraints import Constraint, Kind, Translator, checkable, met, parse
+from rag.answering.constraints import ASKED_KINDS, Constraint, Kind, Translator, checkable, met, parse
 from rag.language import detect_language
 from rag.retrieval.glossary import names_in_text
 
@@ -208,10 +208,9 @@ def claim_constraints(text: str, translator: Translator | None = None) -> tuple[
     language = detect_language(text)
     if language == "en":
         text = _EN_PLACE_WORDS.sub("", text)
-    # A list or a speaker asked for is a question's constraint; a sentence that states one is
-    # checked fact by fact (its names, numbers and titles).
-    asked_only = (Kind.MEMBERS, Kind.SPEAKER)
-    return tuple(c for c in parse(text, language, translator) if c.strict and checkable(c) and c.kind not in asked_only)
+    # What a question asks for is not a fact a sentence states: a sentence is checked by its names,
+    # numbers and titles.
+    return tuple(c for c in parse(text, language, translator) if c.strict and checkable(c) and c.kind not in ASKED_KINDS)
 
 
 def missing_facts(claim: str, constraints: Sequence[Constraint], passage: str) -> list[str]:
