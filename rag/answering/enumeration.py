@@ -105,18 +105,20 @@ def listed_members(text: str, set_name: str = "") -> int:
         titles = _TITLE.findall(clause)
         run = max((len(r) for r in ABBREVIATION_RUN.findall(clause)), default=1)
         chained = 1 + clause.count("、") + len(_CONJUNCTION.findall(clause))
-        if set_name and set_name in clause and not _introduces(set_name, clause):
+        if _beside_siblings(set_name, clause):
             chained = 1
         best = max(best, chained, len(quoted), len(titles), run)
     return best
 
 
-def _introduces(set_name: str, clause: str) -> bool:
-    """Whether the clause presents its list as the set's members: "X包括A、B", "A、B等X", "A、B即X",
-    not "推动X积厚成势、Y转型升级" (X beside its siblings)."""
+def _beside_siblings(set_name: str, clause: str) -> bool:
+    """Whether the clause's chain holds the set beside its siblings ("推动X积厚成势、Y转型升级"),
+    rather than presenting its members ("X包括A、B", "A、B等X", "A、B即X")."""
+    if not set_name or set_name not in clause:
+        return False
     name = re.escape(set_name)
-    return bool(re.search(rf"(?:等|即|为|是|这|共)\S{{0,3}}{name}|{name}(?:[:：]|包括|包含|涵盖|为|是|即|分别)", clause))
-
+    introduced = re.search(rf"(?:等|即|为|是|这|共)\S{{0,3}}{name}|{name}(?:[:：]|包括|包含|涵盖|为|是|即|分别)", clause)
+    return introduced is None
 
 
 # Parts of speech that end a list's first item's lead-in ("推动", "加快") or its last item's tail
@@ -140,7 +142,7 @@ def members_span(text: str, set_name: str = "") -> str | None:
         titles = list(_TITLE.finditer(clause))
         if len(titles) >= 2:
             found.append((len(titles), clause[titles[0].start() : titles[-1].end()]))
-        if "、" in clause and not (set_name and set_name in clause and not _introduces(set_name, clause)):
+        if "、" in clause and not _beside_siblings(set_name, clause):
             items = clause.split("、")
             items[0], items[-1] = _lead_trimmed(items[0]), _tail_trimmed(items[-1])
             if all(items):
