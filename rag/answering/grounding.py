@@ -393,19 +393,22 @@ class _FactCheck:
         return Verdict(claim, Status.DROPPED, (), why)
 
 
+@lru_cache(maxsize=2048)
+def _bigrams(claim: str) -> frozenset[str]:
+    """The claim's distinct CJK character bigrams (asked once per passage window)."""
+    return frozenset(run[i : i + 2] for run in CJK_RUN.findall(claim) for i in range(len(run) - 1))
+
+
 def _coverage(claim: str, text: str) -> float:
     """Share of the claim's CJK character bigrams found in `text` (1.0 with fewer than 3)."""
-    runs = CJK_RUN.findall(claim)
-    bigrams = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
+    bigrams = _bigrams(claim)
     if len(bigrams) < 3:
         return 1.0
     return sum(bigram in text for bigram in bigrams) / len(bigrams)
 
 
 def _quotes(claim: str, passage: str) -> bool:
-    runs = CJK_RUN.findall(claim)
-    bigrams = {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
-    return len(bigrams) >= QUOTED_BIGRAMS and max(_coverage(claim, w) for w in _windows(passage)) >= QUOTED_COVERAGE
+    return len(_bigrams(claim)) >= QUOTED_BIGRAMS and max(_coverage(claim, w) for w in _windows(passage)) >= QUOTED_COVERAGE
 
 
 @lru_cache(maxsize=512)
