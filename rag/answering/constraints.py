@@ -16,11 +16,11 @@ the number measures.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from ingest.text import CJK, jieba_posseg
 from rag.answering.enumeration import asked_members, listed_members, members_span
@@ -529,6 +529,15 @@ _EN_INSTITUTION = re.compile(
     r"(?=\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|\w+ed)\b)"
 )
 # Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
+# Senses that make a place something other than a city or a district.
+_OTHER_PLACE_KIND = re.compile(
+    r"\b(?:province|state|country|nation|republic|kingdom|empire|river|lake|mountains?|range|region|delta"
+    r"|sea|ocean|bay|island|peninsula|continent|desert|plain|valley|canal|strait|municipality|prefecture)\b",
+    re.I,
+)
+# A sense that is only a name, perhaps with its country: "New York", "Melbourne, Australia".
+_BARE_PLACE = re.compile(r"^[A-Z][\w'-]*(?: [A-Z][\w'-]*)*(?:, [A-Z][\w'-]*(?: [A-Z][\w'-]*)*)?$")
+_COUNTED_PLACES = re.compile(r"^[一二两三四五六七八九十几数多]+[省市区县州国城镇村]$")
 _ZH_PLACE_TYPE = re.compile(r"哪(?:一)?(?:座|个)?(城市|市|区|县)(?![委长])")
 _ZH_PLACE_KEYS = {"城市": "city", "市": "city", "区": "district", "县": "district"}
 _EN_PLACE_TYPE = re.compile(r"\b(?i:which|what)(?: [A-Z][a-z]+)? (city|district|county)\b")
@@ -568,18 +577,48 @@ def _place_type_met(constraint: Constraint, sentence: str, translator: Translato
             for match in re.finditer(rf"(?<=[{CJK}]{{2}}){suffix}", sentence)
         )
     suffixes, sense_pattern = _PLACE_TYPES[key]
-    for pair in jieba_posseg().cut(sentence):
+    pairs = list(jieba_posseg().cut(sentence))
+    if any(word not in question for word in _foreign_names(pairs, translator)):
+        return True  # a foreign place the dictionary lacks (杰克逊维尔, 维多利亚); not 长江口
+    for pair in pairs:
         word = pair.word
         if len(word) < 2 or word in question or _PLACE_SUFFIX.sub("", word) in question:
             continue
         if word[-1] in suffixes and pair.flag == "ns" and len(word) in (3, 4):
             return True  # 合肥市, 闵行区; not 社区, 地区, 长三角地区
-        if not pair.flag.startswith("n"):
-            continue  # jieba tags a city "n" as often as "ns" (合肥 in 安徽省合肥召开)
+        if not pair.flag.startswith("n") or _COUNTED_PLACES.match(word):
+            continue  # a city is tagged "n" as often as "ns"; 三省, 一市 count places, not name them
         sense = translator.sense(word)
-        if (sense is None and pair.flag == "ns") or (sense is not None and re.search(sense_pattern, sense)):
+        # A name's sense starts with the name ("Hefei prefecture-level city"); 城市's is "city".
+        if sense is None or not sense[:1].isupper():
+            continue
+        if re.search(sense_pattern, sense):
             return True
+        if pair.flag == "ns" and _BARE_PLACE.match(sense) and not _OTHER_PLACE_KIND.search(sense):
+            return True  # a place of no stated kind ("Melbourne, Australia"); not "Yangtze River Delta"
     return False
+
+
+def _foreign_names(pairs: list[Any], translator: Translator) -> Iterator[str]:
+    """Runs of name-tagged words spelled mostly in transliteration characters, three characters
+    or more (jieba cuts 杰克逊维尔 into 杰克逊/nr 维尔/nrt); not a dictionary's common word."""
+
+    def foreign(pair: Any) -> bool:
+        if pair is None or not pair.flag.startswith("n"):
+            return False
+        if 2 * sum(char in _TRANSLITERATION for char in pair.word) < len(pair.word):
+            return False
+        sense = translator.sense(pair.word)
+        return sense is None or sense[:1].isupper()
+
+    run = ""
+    for pair in [*pairs, None]:
+        if foreign(pair):
+            run += pair.word
+            continue
+        if len(run) >= 3:
+            yield run
+        run = ""
 
 
 def _speaker_zh(question: str, entities: list[Constraint]) -> list[Constraint]:

@@ -201,6 +201,26 @@ def test_a_kind_of_place_asked_for_must_be_named():
     assert not [c for c in parse("梁言顺是哪个省的省委书记？", "zh", dictionary) if c.kind is Kind.PLACE_TYPE]
 
 
+def test_only_a_name_of_the_asked_kind_of_place_counts():
+    dictionary = Glossary.from_lines(
+        [
+            "城市 城市 [cheng2 shi4] /city; town/",
+            "墨爾本 墨尔本 [Mo4 er3 ben3] /Melbourne, Australia/",
+            "虹橋 虹桥 [Hong2 qiao2] /Hongqiao, the name of numerous entities, notably a major airport in Shanghai/",
+            "蘇州 苏州 [Su1 zhou1] /Suzhou prefecture level city in Jiangsu/",
+        ]
+    )
+    (city,) = [c for c in parse("Which city has the biggest population?", "en", dictionary) if c.kind is Kind.PLACE_TYPE]
+    assert not met(city, "长三角三省一市领导考察了社区。", dictionary)  # 三省, 一市 count places
+    assert not met(city, "这是人口最多的城市。", dictionary)  # the common noun, not a city's name
+    assert met(city, "杰克逊维尔 是人口最多的城市。", dictionary)  # a transliteration jieba cuts in two
+    assert met(city, "墨尔本是人口最多的城市。", dictionary)  # a name of no stated kind
+    (district,) = [c for c in parse("上海未来启点社区位于哪个区？", "zh", dictionary) if c.kind is Kind.PLACE_TYPE]
+    assert not met(district, "共建长江口产业创新绿色发展协同区。", dictionary)  # no name the dictionary knows
+    assert not met(district, "推进虹桥国际开放枢纽建设。", dictionary)  # the name of many kinds of thing
+    assert not met(district, "推进上海与苏州重点领域同城化发展。", dictionary)  # a city, not a district
+
+
 def test_a_named_event_is_a_sure_name_but_a_nationality_is_not():
     dictionary = Glossary.from_lines(
         [
