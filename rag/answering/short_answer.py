@@ -138,7 +138,8 @@ _ZH_WH = re.compile(
     r"第几[届次期个名位轮代]?|什么时候|什么时间|什么地方|什么名字|哪一年|哪一天|哪[个一些座位所种类条支家]?[省市县国城州区]*"
     r"|多少|几(?!乎)|谁|何时|何地|何处|什么|啥"
 )
-_YEAR_QUESTION = re.compile(r"哪一?年|何年|\b(?:what|which) year\b", re.IGNORECASE)
+_YEAR_QUESTION = re.compile(r"哪[一几些]?年|何年|\b(?:what|which) years?\b", re.IGNORECASE)
+_YEARS_QUESTION = re.compile(r"哪[几些]年|\b(?:what|which) years\b", re.IGNORECASE)  # a span of years
 # The kind of place a question names, and the endings of Chinese place names of that kind.
 _PLACE_KINDS = (
     (re.compile(r"省|province", re.IGNORECASE), ("省",)),
@@ -322,6 +323,10 @@ def _after(tokens: list[_Token], words: frozenset[str], prior: float) -> Iterato
             yield _Candidate(run[0].start, run[-1].end, prior)
 
 
+_TITLE = re.compile(r"《[^》]*》")
+_YEARS_BEFORE_NIAN = re.compile(r"(?:1\d|20)\d\d(?:\s*[-–—~至到]\s*(?:1\d|20)?\d\d)?")
+
+
 def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
     """Numbers with the measure word that follows them: 308分, 24 次, 三次, 5.15亿年, 20–18."""
     pattern = re.compile(
@@ -329,8 +334,11 @@ def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
         rf"(?:\s*(?:多|余))?(?:\s*[{_UNITS}]{{1,2}})?"
     )
     numerals = [token for token in tokens if token.tag in ("m", "mq")]
+    titles = [match.span() for match in _TITLE.finditer(sentence)]
     for candidate in _regex_spans(pattern, sentence, 1.0):
         text = sentence[candidate.start : candidate.end]
+        if any(start < candidate.start < end for start, end in titles):
+            continue  # part of a title (《…三年行动计划》) names a document, it counts nothing
         if not re.search(rf"[\d{ZH_NUM}]", text):
             continue
         # Numerals inside ordinary words (统一, 一些, 万一, 第八) are not quantities.
@@ -338,14 +346,21 @@ def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
             continue
         if candidate.start > 0 and sentence[candidate.start - 1] == "第":
             continue
-        if re.fullmatch(r"(?:1\d|20)\d\d(?:\s*[-–~至到]\s*\d{2,4})?\s*年(?:代|度|间)?", text):
+        if re.fullmatch(r"(?:1\d|20)\d\d(?:\s*[-–—~至到]\s*\d{2,4})?\s*年(?:代|度|间)?", text):
             continue  # a year is a date, not a quantity
+        if _YEARS_BEFORE_NIAN.fullmatch(text.strip()) and sentence[candidate.end : candidate.end + 1] == "年":
+            continue  # the same, with 年 left outside the span ("2026—2028年", "2026年度")
         yield candidate
-    yield from _regex_spans(_SCORE, sentence, 0.9)
+    for candidate in _regex_spans(_SCORE, sentence, 0.9):
+        text = sentence[candidate.start : candidate.end]
+        if not (_YEARS_BEFORE_NIAN.fullmatch(text) and sentence[candidate.end : candidate.end + 1] == "年"):
+            yield candidate  # a score (20–18), not the years of "2026—2028年"
 
 
-def _dates(sentence: str, tokens: list[_Token], year_only: bool) -> Iterator[_Candidate]:
+def _dates(sentence: str, tokens: list[_Token], year_only: bool, several_years: bool = False) -> Iterator[_Candidate]:
     if year_only:
+        if several_years:
+            yield from _regex_spans(_YEAR_RANGE, sentence, 1.1)
         yield from _regex_spans(_YEAR, sentence, 1.0)
         return
     for candidate in _regex_spans(_DATE, sentence, 1.0):
@@ -381,7 +396,12 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
         )
         found += _after(tokens, _LOCATIVES, 0.8)
     elif qtype is QuestionType.WHEN:
-        found += _dates(sentence, tokens, year_only=bool(_YEAR_QUESTION.search(question)))
+        found += _dates(
+            sentence,
+            tokens,
+            year_only=bool(_YEAR_QUESTION.search(question)),
+            several_years=bool(_YEARS_QUESTION.search(question)),
+        )
     elif qtype is QuestionType.HOW_MANY:
         found += _numbers(sentence, tokens)
         if _DURATION_QUESTION.search(question):

@@ -59,6 +59,9 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         # HOW_MANY: the unit stays unless the question already says it (多少项).
         ("会议共发布了多少项合作成果？", COUNT, "12"),
         ("How many cooperation results were released?", COUNT, "12 项"),
+        # a span of years is asked for as one ("哪几年"), not the single year of 哪一年
+        ("大气污染防治方案覆盖哪几年？", PLAN, "2026—2028年"),
+        ("Which years does the air pollution plan cover?", PLAN, "2026—2028年"),
         # WHICH_EDITION
         ("举办的是第几届长三角一体化发展高层论坛？", FORUM, "第八届"),
         ("Which edition of the high-level forum was held?", FORUM, "第八届"),
@@ -88,6 +91,10 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         ("座谈会什么时候举行？", CALLED),  # no date in the sentence
         ("When was the meeting held?", CALLED),
         ("会议的主题是什么？", MEETING),  # WHAT without a title or quote
+        # HOW_MANY: years ("2026—2028年", a score's shape) and numbers inside a title count nothing
+        ("实事项目清单里一共有多少个项目？", PLAN),
+        ("What is the total investment of the list of practical projects?", PLAN),
+        ("一网通办计划包括多少项任务？", "通过《长三角政务服务“一网通办”三年行动计划》。"),
     ],
 )
 def test_no_short_answer(question: str, sentence: str, glossary: Glossary) -> None:
