@@ -23,7 +23,18 @@ import numpy as np
 
 from ingest.errors import ModelUnavailable
 from ingest.records import Chunk, Sentence
-from rag.answering.constraints import ASKED_KINDS, Constraint, Kind, absent, binding, check, met, parse
+from rag.answering.constraints import (
+    ASKED_KINDS,
+    Constraint,
+    Kind,
+    absent,
+    binding,
+    check,
+    checkable,
+    met,
+    parse,
+    remarks,
+)
 from rag.answering.constraints import mentioned as mentioned_in
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
@@ -239,6 +250,43 @@ class Answerer:
         headline = chunks[self._first_chunk_of[chunk.doc_id]].embedding_text()
         return "\n".join((chunk.embedding_text(), *near, headline))
 
+    def _remark_hits(self, hits: list[Hit], constraints: tuple[Constraint, ...]) -> list[Hit]:
+        """For "刘小涛说…什么", the passages of the retrieved documents where he speaks, beyond
+        those retrieved: only his remarks can answer, and the question's other words often pull
+        retrieval to the roster line that names him or to another speaker's similar words."""
+        speakers = [c for c in constraints if c.kind is Kind.SPEAKER and c.strict and checkable(c)]
+        if not speakers:
+            return []
+        index = self.retriever.index
+        have = {hit.chunk.id for hit in hits}
+        extra: list[Hit] = []
+        for doc_id in dict.fromkeys(hit.chunk.doc_id for hit in hits):
+            document = index.documents.get(doc_id)
+            if document is None:
+                continue
+            spoken = [span for c in speakers for span in remarks(c, document.text)]
+            for row in self._rows_of_document.get(doc_id, ()):
+                chunk = index.chunks[row]
+                if chunk.id in have or not any(chunk.start < end and start < chunk.end for start, end in spoken):
+                    continue
+                have.add(chunk.id)
+                extra.append(Hit(chunk=chunk, source=document.source, score=0.0, rank=len(hits) + len(extra) + 1))
+        return extra
+
+    @cached_property
+    def _rows_of_document(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.retriever.index.chunks):
+            rows.setdefault(chunk.doc_id, []).append(row)
+        return rows
+
+    def _text_before(self, item: ScoredSentence) -> str:
+        """The document's text before the sentence: whose remarks it continues is said there."""
+        document = self.retriever.index.documents.get(item.chunk.doc_id)
+        if document is None or not item.sentence.spans:
+            return ""
+        return document.text[: item.sentence.spans[0][0]]
+
     @cached_property
     def term_statistics(self) -> TermStatistics:
         return TermStatistics.build(s.text for chunk in self.retriever.index.chunks for s in chunk.sentences)
@@ -273,11 +321,15 @@ class Answerer:
         translations = retrieval.translations or self._translations(rewritten.focus, language)
         terms = question_terms(rewritten.focus, language, translations)
         qtype = classify(rewritten.focus, language)
+        constraints = parse(rewritten.focus, language, self.glossary)
         ranked = self._rank_sentences(
-            retrieval.hits, query_vector, terms, language, _YEAR.findall(rewritten.focus)
+            [*retrieval.hits, *self._remark_hits(retrieval.hits, constraints)],
+            query_vector,
+            terms,
+            language,
+            _YEAR.findall(rewritten.focus),
         )
         ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
-        constraints = parse(rewritten.focus, language, self.glossary)
         verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
         features = self._features(verification.verified, retrieval.hits, terms, rewritten.focus, qtype)
         # English words glossed loosely ("Ministry of Commerce") that nothing in the report
@@ -340,6 +392,7 @@ class Answerer:
         # further down is one of something else.
         narrow = any(c.kind in (Kind.MEMBERS, Kind.PLACE_TYPE) for c in bound)
         depth = NARROW_DEPTH if narrow else VERIFY_DEPTH
+        speaker_asked = any(c.kind is Kind.SPEAKER for c in bound)
         for item in ranked[:depth]:
             checks = check(
                 bound,
@@ -348,6 +401,7 @@ class Answerer:
                 person_asked,
                 fact_asked,
                 self.glossary,
+                before=self._text_before(item) if speaker_asked else None,
             )
             failed = [c.constraint for c in checks if not c.met]
             if not failed and not missing:

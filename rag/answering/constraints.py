@@ -623,7 +623,7 @@ def _foreign_names(pairs: list[Any], translator: Translator) -> Iterator[str]:
 
 def _speaker_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
     spoken = {match.group(1) for match in _SPOKEN.finditer(question)}
-    return [Constraint(Kind.SPEAKER, f"{c.surface}的说法", c.forms, speaker=c.surface) for c in entities if c.strict and c.surface in spoken]
+    return [Constraint(Kind.SPEAKER, f"{c.surface}的说法", c.forms, speaker=c.surface) for c in entities if c.strict and c.surface in spoken and _a_person(c)]
 
 
 def _speaker_en(question: str, entities: list[Constraint]) -> list[Constraint]:
@@ -634,16 +634,44 @@ def _speaker_en(question: str, entities: list[Constraint]) -> list[Constraint]:
     return [
         Constraint(Kind.SPEAKER, f"what {c.surface} said", c.forms, pinyin_name=c.pinyin_name, speaker=c.surface)
         for c in entities
-        if c.strict and c.pinyin_name and c.surface in said_by
+        if c.strict and c.pinyin_name and c.surface in said_by and _a_person(c)
     ]
 
 
-def _speaker_met(constraint: Constraint, sentence: str) -> bool:
-    """A sentence that quotes someone else ("刘捷说,…" for "刘小涛说…") does not answer; one
-    that quotes nobody may continue the asked speaker's remarks."""
-    speakers = [match.group(1) for match in _SPOKEN.finditer(sentence)]
+def _a_person(constraint: Constraint) -> bool:
+    """Whether a speaker is a person, whose remarks can be told apart ("刘小涛说"); a province
+    ("浙江说", "what did Zhejiang say") speaks through several people."""
+    if constraint.forms:
+        return any(looks_like_person(form) for form in constraint.forms)
+    return constraint.pinyin_name  # a pinyin name the dictionary does not know: a person's
+
+
+def _speaker_met(constraint: Constraint, sentence: str, before: str | None = None) -> bool:
+    """A sentence that quotes someone else ("刘捷说,…" for "刘小涛说…") does not answer. One
+    that quotes nobody continues the remarks of the last speaker before it in the document
+    (`before`): it answers only when that is the asked one, so a roster line that merely names
+    him does not. Without `before`, it gets the benefit of the doubt."""
     asked = Constraint(Kind.ENTITY, constraint.speaker, constraint.forms, pinyin_name=constraint.pinyin_name)
-    return not speakers or any(_entity_in(asked, speaker) for speaker in speakers)
+    speakers = [match.group(1) for match in _SPOKEN.finditer(sentence)]
+    if speakers:
+        return any(_entity_in(asked, speaker) for speaker in speakers)
+    if before is None:
+        return True
+    last = None
+    for last in _SPOKEN.finditer(before):  # noqa: B007 - the last match is the one wanted
+        pass
+    return last is not None and _entity_in(asked, last.group(1))
+
+
+def remarks(constraint: Constraint, text: str) -> list[tuple[int, int]]:
+    """Where in `text` the asked speaker speaks: from each "刘小涛说" to the next speaker."""
+    asked = Constraint(Kind.ENTITY, constraint.speaker, constraint.forms, pinyin_name=constraint.pinyin_name)
+    turns = list(_SPOKEN.finditer(text))
+    return [
+        (turn.start(1), turns[n + 1].start(1) if n + 1 < len(turns) else len(text))
+        for n, turn in enumerate(turns)
+        if _entity_in(asked, turn.group(1))
+    ]
 
 
 def _entity_in(constraint: Constraint, text: str) -> bool:
@@ -723,10 +751,12 @@ def check(
     person_asked: bool,
     fact_asked: bool = True,
     translator: Translator | None = None,
+    before: str | None = None,
 ) -> list[Check]:
     """Each binding constraint against a sentence. Entities, years and ordinals may also be met
     by `context` (the passage and headline around the sentence); roles and attributes must be
-    in the sentence, next to the answer."""
+    in the sentence, next to the answer. `before`: the document's text before the sentence, which
+    tells whose remarks a sentence continues."""
     constraints = list(constraints)
     has_role = any(c.kind is Kind.ROLE for c in constraints)
     checks = []
@@ -736,6 +766,9 @@ def check(
         # Asked who holds a role ("Who is the governor of Anhui?"), the place must be named with
         # the role in the sentence: the passage around lists every province's governor.
         in_sentence = constraint.kind in SENTENCE_KINDS or (constraint.kind is Kind.ENTITY and person_asked and has_role)
+        if constraint.kind is Kind.SPEAKER:
+            checks.append(Check(constraint, _speaker_met(constraint, sentence, before)))
+            continue
         where = sentence if in_sentence else sentence + "\n" + context
         checks.append(Check(constraint, met(constraint, where, translator)))
     return checks

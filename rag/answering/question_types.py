@@ -65,8 +65,8 @@ _ZH_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
     (QuestionType.WHERE, re.compile(r"哪里|哪儿|何处|何地|什么地方|哪个地方|[在去从到]哪(?![个种些类一位])")),
     (
         QuestionType.HOW_MANY,
-        # 几乎 / 几何 are "almost" / "geometry", not a question.
-        re.compile(r"多少|几(?!乎|何)|多大|多高|多长|多久|多远|多重|多深|多宽|多老|百分之几|比例是"),
+        # 几乎 / 几何 are "almost" / "geometry", not a question; 哪几 asks which ones, not how many.
+        re.compile(r"多少|(?<!哪)几(?!乎|何)|多大|多高|多长|多久|多远|多重|多深|多宽|多老|百分之几|比例是"),
     ),
     (QuestionType.WHY, re.compile(r"为什么|为何|什么原因|何故|原因是什么|为啥")),
     (QuestionType.YESNO, re.compile(r"吗[？?。\s]*$|是否|是不是|有没有|能否|可否|会不会|能不能")),

@@ -261,3 +261,25 @@ def test_a_list_asked_for_is_answered_from_a_sentence_that_lists_it(
     assert answer.short_answer and all(member in answer.short_answer for member in members), answer.short_answer
     assert citation_problems(answer, source_text) == []
 
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker", "next_speaker"),
+    [
+        ("What kind of prosperity did Liu Xiaotao say Jiangsu would act to promote?", "刘小涛说", "刘捷说"),
+        ("Which circulation did Liu Xiaotao say Jiangsu would help unblock?", "刘小涛说", "刘捷说"),
+        ("Which two provinces did Liu Jie say Zhejiang would work alongside?", "刘捷说", "王清宪说"),
+        ("According to Gong Zheng, which implementation plan will Shanghai deepen?", "龚正说", "刘小涛说"),
+    ],
+)
+def test_what_someone_said_is_answered_from_their_remarks(
+    bundled_engine: Engine, source_text: str, question: str, speaker: str, next_speaker: str
+) -> None:
+    """The roster line that names him, or another leader's similar words, do not answer; his
+    remarks run from "X说" to the next speaker, also where retrieval did not bring them."""
+    answer = bundled_engine.answer(question)
+    start, end = source_text.index(speaker), source_text.index(next_speaker)
+    assert answer.found and answer.citations, answer
+    first = answer.citations[0]
+    assert start <= first.spans[0][0] and first.spans[-1][1] <= end, (first.sentence, answer.answer)
+    assert not citation_problems(answer, source_text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.constraints import Kind, absent, binding, check, mentioned, met, parse
+from rag.answering.constraints import Kind, absent, binding, check, mentioned, met, parse, remarks
 from rag.retrieval.glossary import Glossary
 
 SHANGHAI = "上海市委书记陈吉宁,上海市委副书记、市长龚正;"
@@ -173,6 +173,45 @@ def test_a_sentence_quoting_someone_else_does_not_answer_for_the_speaker_asked()
     (en,) = [c for c in parse("What did Liu Xiaotao say Jiangsu would do?", "en") if c.kind is Kind.SPEAKER]
     assert not met(en, "刘捷说,浙江将深入践行“八八战略”。") and met(en, "刘小涛说,我们将携手并进。")
     assert not [c for c in parse("What did the meeting say about ports?", "en") if c.kind is Kind.SPEAKER]
+
+
+SPEECHES = (
+    f"{JIANGSU}\n\n会议指出,要共促公共服务便利共享。\n\n刘小涛说,我们将与沪浙皖携手并进。要强化规则标准衔接。"
+    "\n\n务便利共享,构建长三角区域发展共同体。\n\n刘捷说,浙江将深入践行“八八战略”。要携手打造创新高地。"
+)
+
+
+def continued(sentence: str) -> str:
+    return SPEECHES[: SPEECHES.index(sentence)]
+
+
+def test_a_sentence_quoting_nobody_continues_the_last_speaker_before_it():
+    (asked,) = [c for c in parse("刘小涛说江苏要构建什么共同体？", "zh") if c.kind is Kind.SPEAKER]
+    held = [c.met for c in check([asked], "要强化规则标准衔接。", "", False, False, before=continued("要强化规则标准衔接。"))]
+    assert held == [True]
+    # his remarks run on past a paragraph break, up to the next speaker
+    later = "务便利共享,构建长三角区域发展共同体。"
+    assert [c.met for c in check([asked], later, "", False, False, before=continued(later))] == [True]
+    # the roster line names him but quotes no one: before it, nobody has spoken
+    assert [c.met for c in check([asked], JIANGSU, "", False, False, before="")] == [False]
+    # after another speaker took over, a sentence continues that one's remarks
+    other = "要携手打造创新高地。"
+    assert [c.met for c in check([asked], other, "", False, False, before=continued(other))] == [False]
+    # the meeting is a speaker too
+    shared = "会议指出,要共促公共服务便利共享。"
+    assert [c.met for c in check([asked], shared, "", False, False, before=continued(shared))] == [False]
+    assert remarks(asked, SPEECHES) == [(SPEECHES.index("刘小涛说"), SPEECHES.index("刘捷说"))]
+
+
+def test_a_province_is_not_a_speaker_whose_remarks_can_be_told_apart():
+    assert not [c for c in parse("浙江说要靠“硬设施+软环境”怎样驱动？", "zh") if c.kind is Kind.SPEAKER]
+    zhejiang = Glossary.from_lines(["浙江 浙江 [Zhe4 jiang1] /Zhejiang province in east China/"])
+    assert not [
+        c
+        for c in parse("Which strategy did Zhejiang say it would practise?", "en", zhejiang)
+        if c.kind is Kind.SPEAKER
+    ]
+    assert [c for c in parse("Which strategy did Liu Jie say Zhejiang would practise?", "en") if c.kind is Kind.SPEAKER]
 
 
 def test_a_title_naming_a_meeting_holds_no_one():
