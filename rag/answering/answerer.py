@@ -43,6 +43,7 @@ from rag.answering.evidence import TermStatistics, coverage, normalize, question
 from rag.answering.hubness import hub_scores
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
+from rag.answering.relatedness import Vocabulary, unrelated
 from rag.answering.short_answer import extract_short_answer
 from rag.answering.slots import fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
@@ -288,6 +289,10 @@ class Answerer:
         return document.text[: item.sentence.spans[0][0]]
 
     @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        return Vocabulary.of(chunk.embedding_text() for chunk in self.retriever.index.chunks)
+
+    @cached_property
     def term_statistics(self) -> TermStatistics:
         return TermStatistics.build(s.text for chunk in self.retriever.index.chunks for s in chunk.sentences)
 
@@ -303,6 +308,7 @@ class Answerer:
     def warm_up(self) -> None:
         self.term_statistics  # noqa: B018 - computed once, then cached
         self._hubs  # noqa: B018
+        self._vocabulary  # noqa: B018
         self.refusal  # noqa: B018
         self.answer("warm up 预热", top_k=1, use_llm=False)
 
@@ -331,6 +337,12 @@ class Answerer:
         )
         ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
         verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
+        if language == "en" and self.glossary is not None:
+            names = [c.surface for c in constraints if c.pinyin_name]
+            if unrelated(rewritten.focus, self.glossary, self._vocabulary, names):
+                # Nothing the question is about occurs in the report: whatever sentence sits
+                # nearest in meaning, it is not about this.
+                verification = Verification([], (), None)
         features = self._features(verification.verified, retrieval.hits, terms, rewritten.focus, qtype)
         # English words glossed loosely ("Ministry of Commerce") that nothing in the report
         # matches: too unsure to refuse on alone, but evidence that the question is elsewhere.

@@ -1,0 +1,45 @@
+"""Whether an English question relates to the report at all (rag.answering.relatedness)."""
+
+from rag.answering.relatedness import Vocabulary, content_words, relates, unrelated
+from rag.engine import Engine
+from rag.retrieval.glossary import Glossary
+
+REPORT = ["2027年度长三角地区主要领导座谈会在安徽省召开。", "国家发展改革委(NDRC)相关负责同志出席。"]
+DICTIONARY = Glossary.from_lines(
+    [
+        "省份 省份 [sheng3 fen4] /province/",
+        "省 省 [sheng3] /province/",
+        "主持 主持 [zhu3 chi2] /to host/",
+        "路由器 路由器 [lu4 you2 qi4] /router/",
+        "重置 重置 [chong2 zhi4] /to reset/",
+        "菜譜 菜谱 [cai4 pu3] /recipe/",
+        "座談會 座谈会 [zuo4 tan2 hui4] /symposium/",
+    ]
+)
+
+
+def test_a_word_relates_by_any_rendering_sharing_a_bigram_or_by_its_own_spelling():
+    vocabulary = Vocabulary.of(REPORT)
+    assert relates("province", DICTIONARY, vocabulary)  # 省, one character, is in the text
+    assert relates("symposium", DICTIONARY, vocabulary)
+    assert relates("ndrc", DICTIONARY, vocabulary)  # written as is
+    assert not relates("router", DICTIONARY, vocabulary)
+    assert not relates("recipe", DICTIONARY, vocabulary)
+
+
+def test_a_question_is_unrelated_only_when_none_of_its_words_relates():
+    vocabulary = Vocabulary.of(REPORT)
+    assert unrelated("How do I reset my router?", DICTIONARY, vocabulary)
+    assert not unrelated("Which province will host the symposium?", DICTIONARY, vocabulary)
+    assert not unrelated("Is there a recipe for the symposium?", DICTIONARY, vocabulary)
+    # a pinyin name is resolved by retrieval; the rest of the question still has to relate
+    assert content_words("What recipe did Liu Xiaotao give?", ["Liu Xiaotao"]) == ["recipe", "give"]
+    assert not unrelated("Who is Liu Xiaotao?", DICTIONARY, vocabulary, ["Liu Xiaotao"])  # nothing left to judge
+    assert not unrelated("Who?", DICTIONARY, vocabulary)
+
+
+def test_an_off_topic_english_question_is_refused_and_a_related_one_answered(bundled_engine: Engine) -> None:
+    refused = bundled_engine.answer("How do I reset my Wi-Fi router?")
+    assert not refused.found and not refused.citations, refused
+    answered = bundled_engine.answer("Which province will host the 2027 symposium?")
+    assert answered.found and answered.short_answer and "安徽" in answered.short_answer
