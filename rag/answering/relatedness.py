@@ -8,10 +8,10 @@ renderings shares a character bigram with the report's text (one-character rende
 character itself), when it occurs in the text as written (NDRC, DECnet), or when it spells a
 Chinese name in pinyin (retrieval resolves those; the check does not repeat that scan).
 
-Measured on the English questions of the labelled set: no answerable question has all its words
-unrelated, against 4 of 17 off-topic and 6 of 18 world-knowledge ones; on XQuAD's 1,190 English
-questions, 7 (0.6%), of which 2 had been answered correctly ("How many Grammys has Lady Gaga
-won?", whose paragraph writes 女神卡卡).
+Measured on the English questions of the labelled set (`rag eval`): no answerable question is
+refused by it; two off-topic questions that were answered before now are (the others it flags
+were refused already). On XQuAD's 1,190 English questions it refuses 5: four had been answered
+wrongly, one rightly ("How many Grammys has Lady Gaga won?": its paragraph writes 女神卡卡).
 """
 
 from __future__ import annotations
