@@ -323,6 +323,7 @@ def _after(tokens: list[_Token], words: frozenset[str], prior: float) -> Iterato
             yield _Candidate(run[0].start, run[-1].end, prior)
 
 
+_EDITION_YEAR = re.compile(r"\d{4}\s*年度")
 _TITLE = re.compile(r"《[^》]*》")
 _YEARS_BEFORE_NIAN = re.compile(r"(?:1\d|20)\d\d(?:\s*[-–—~至到]\s*(?:1\d|20)?\d\d)?")
 
@@ -363,16 +364,18 @@ def _dates(sentence: str, tokens: list[_Token], year_only: bool, several_years: 
             yield from _regex_spans(_YEAR_RANGE, sentence, 1.1)
         yield from _regex_spans(_YEAR, sentence, 1.0)
         return
+    found: list[_Candidate] = []
     for candidate in _regex_spans(_DATE, sentence, 1.0):
         if re.search(r"[年月日号]", sentence[candidate.start : candidate.end]):
             # A season or time of day right after the date belongs to it (1521年夏天).
             following = next((t for t in tokens if t.start == candidate.end and t.tag == "t"), None)
-            yield _Candidate(candidate.start, following.end if following else candidate.end, 1.0)
-    yield from _regex_spans(_YEAR_RANGE, sentence, 1.1)
-    yield from _regex_spans(_ERA, sentence, 1.0)
-    yield from _regex_spans(_YEAR, sentence, 0.7)
-    for start, end in _runs(tokens, ("t",)):
-        yield _Candidate(start, end, 0.6)
+            found.append(_Candidate(candidate.start, following.end if following else candidate.end, 1.0))
+    found += _regex_spans(_YEAR_RANGE, sentence, 1.1)
+    found += _regex_spans(_ERA, sentence, 1.0)
+    found += _regex_spans(_YEAR, sentence, 0.7)
+    found += (_Candidate(start, end, 0.6) for start, end in _runs(tokens, ("t",)))
+    # "2026年度座谈会" names the year's session; it does not say when anything happened.
+    yield from (c for c in found if not _EDITION_YEAR.match(sentence, c.start))
 
 
 def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Candidate]:

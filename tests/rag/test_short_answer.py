@@ -54,6 +54,7 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         # WHEN: the whole range; only the year when the year is asked.
         ("座谈会什么时候举行？", MEETING, "5月20日至21日"),
         ("When was the meeting held?", MEETING, "5月20日至21日"),
+        ("座谈会是哪几天召开的？", MEETING, "5月20日至21日"),
         ("特斯拉是哪一年去世的？", DEATH, "1943 年"),
         ("What year did Tesla die?", DEATH, "1943 年"),
         # HOW_MANY: the unit stays unless the question already says it (多少项).
@@ -91,6 +92,9 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         ("座谈会什么时候举行？", CALLED),  # no date in the sentence
         ("When was the meeting held?", CALLED),
         ("会议的主题是什么？", MEETING),  # WHAT without a title or quote
+        # "2026年度座谈会" names the year's session, not when it took place
+        ("座谈会是哪几天召开的？", "2026年度长三角地区主要领导座谈会在上海举行"),
+        ("When was the symposium held?", "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"),
         # HOW_MANY: years ("2026—2028年", a score's shape) and numbers inside a title count nothing
         ("实事项目清单里一共有多少个项目？", PLAN),
         ("What is the total investment of the list of practical projects?", PLAN),
