@@ -51,6 +51,8 @@ _ZH_PEOPLE = re.compile(r"哪[几一二两三四五六七八九十]?[位名]|哪
 _EN_PEOPLE = re.compile(
     r"^(?:name the|which|what)(?: [\w\-]+){0,3} (?:leaders|officials|people|persons|speakers|ministers|governors|mayors|secretaries)\b"
 )
+# A numeral that counts something in a set's name (五个中心, 三地一区), not one inside a word (统一).
+_COUNTING = re.compile(rf"([{_ZH_COUNT}])(?=个|地|区|项|大|类|种|条|方面|城)")
 _CLAUSE = re.compile(r"[，,。；;：:！!？?\n]")
 _CONJUNCTION = re.compile(r"以及|和|与|及|\+|＋")  # not 并 or 同: 并行, 同时
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{1,30})[”\"」]")
@@ -71,16 +73,29 @@ def asked_members(question: str, language: str) -> MembersAsked | None:
         if trigger is None:
             return None
         counted = _ZH_ASKED_COUNT.search(question, trigger.start())
-        count = _ZH_COUNT_VALUES.get(counted.group(1), 2) if counted else 2
+        set_name = _set_name(question[: trigger.start()])
+        count = _ZH_COUNT_VALUES.get(counted.group(1), 2) if counted else _counted_by_name(set_name)
         people = bool(_ZH_PEOPLE.search(question, trigger.start()))
-        return MembersAsked(max(2, count), _set_name(question[: trigger.start()]), people)
+        return MembersAsked(max(2, count), set_name, people)
     lower = question.lower()
     people = bool(_EN_PEOPLE.search(lower))
     named = people and lower.startswith("name the ")  # "Name the officials who attended"
     if "how many" in lower or not (_EN_TRIGGER.search(lower) or _EN_WHAT_ARE.search(lower) or named):
         return None
     numbers = [_EN_NUMBERS[word] for word in re.findall(r"[a-z]+", lower) if word in _EN_NUMBERS]
+    quoted = _QUOTED.findall(question)
+    if quoted:  # "three places and one zone": the name counts its members
+        named_numbers = [_EN_NUMBERS.get(word, 1 if word == "one" else 0) for word in re.findall(r"[a-z]+", quoted[-1].lower())]
+        if sum(named_numbers) >= 2:
+            numbers = [sum(named_numbers)]
     return MembersAsked(max(2, numbers[0] if numbers else 2), "", people)
+
+
+def _counted_by_name(set_name: str) -> int:
+    """How many members a set's name counts: 五个中心 five, 三地一区 four (three and one), 两个确立
+    two; 2 when it counts none."""
+    total = sum(_ZH_COUNT_VALUES[char] for char in _COUNTING.findall(set_name))
+    return total if total >= 2 else 2
 
 
 def _set_name(before: str) -> str:

@@ -17,6 +17,11 @@ MENTIONS_ONLY = "推进深层次改革和高水平开放,常态化对接上海�
         ("上海的五个中心分别指哪五个？", "zh", MembersAsked(5, "五个中心")),
         ("“八八战略”包含哪八项内容？", "zh", MembersAsked(8, "八八战略")),
         ("长三角世界级港口群具体包括哪些港口？", "zh", MembersAsked(2, "长三角世界级港口群")),
+        # a set whose name counts its members: three places and one zone
+        ("安徽“三地一区”具体指的是什么？", "zh", MembersAsked(4, "三地一区")),
+        ("“两个确立”具体指什么？", "zh", MembersAsked(2, "两个确立")),
+        ("“一网通办”具体指什么？", "zh", MembersAsked(2, "一网通办")),  # 一 inside a word counts nothing
+        ('What does Anhui\'s "three places and one zone" consist of?', "en", MembersAsked(4, "")),
         ("哪几位领导代表三省一市讲话？", "zh", MembersAsked(2, "", people=True)),
         ("What are the three tiers of the cooperation mechanism?", "en", MembersAsked(3, "")),
         ('What are Zhejiang\'s "two pioneers"?', "en", MembersAsked(2, "")),
