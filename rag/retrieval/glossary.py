@@ -158,10 +158,16 @@ def _normalize(phrase: str) -> str:
     return phrase
 
 
+_ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
+
+
 def _keys_of_sense(sense: str) -> Iterator[tuple[str, float]]:
     """English lookup keys a CC-CEDICT sense provides, with how closely each fits the sense."""
     if _SKIP_SENSE.match(sense):
         return
+    # "artificial intelligence (AI)": the acronym in parentheses is a translation of its own.
+    for acronym in _ACRONYM.findall(sense):
+        yield acronym.lower(), _PART
     cleaned = _BRACKETED_PINYIN.sub("", _PARENTHESES.sub("", sense))
     cleaned = CJK_CHAR.sub("", cleaned).replace("|", "").strip()
     whole = _normalize(cleaned)

@@ -54,6 +54,14 @@ def test_small_dictionary_ranks_and_skips_cross_references() -> None:
     assert small.lookup("governor") == ["省长"]  # the head of "governor of a province"
 
 
+def test_an_acronym_in_parentheses_translates_too() -> None:
+    small = Glossary.from_lines(
+        ["人工智能 人工智能 [ren2 gong1 zhi4 neng2] /artificial intelligence (AI)/\n", "哀 哀 [ai1] /sorrow/surname Ai/\n"]
+    )
+    assert small.lookup("AI") == ["人工智能"]
+    assert small.lookup("artificial intelligence") == ["人工智能"]
+
+
 def test_phrases_win_over_their_words(glossary: Glossary) -> None:
     assert glossary.translate_terms("Yangtze River Delta") == ["长三角", "长江三角洲"]
     assert glossary.translate_terms("science and technology") == ["科技", "科学技术"]
