@@ -522,7 +522,8 @@ def _head_match(
     if language == "zh":
         match = _ZH_ASKED.search(question)
         return float(_longest_shared(match.group(1), text)) if match else 0.0
-    return float(max((len(term) for term in asked if len(term) >= 2 and term in text), default=0))
+    # a dictionary term shares its head with the text's word: 行动计划 / 《…行动方案》
+    return float(max((_longest_shared(term, text) for term in asked if len(term) >= 2), default=0))
 
 
 def _longest_shared(a: str, b: str) -> int:
@@ -627,7 +628,14 @@ def extract_short_answer(
         score = _PRIOR_WEIGHT * candidate.prior + _proximity(sentence, candidate, anchors)
         if language == "zh":
             score += _ALIGN_WEIGHT * _alignment(question, sentence, candidate)
-        score += _HEAD_WEIGHT * _head_match(question, sentence, candidate, language, asked)
+        head = _head_match(question, sentence, candidate, language, asked)
+        if language == "en" and qtype is QuestionType.WHAT and not head:
+            # An English what-question has no Chinese words around its slot to align with, and a
+            # quoted term that is not the asked thing ("硬设施+软环境" for "what kind of highland")
+            # was right for 3 of 17 (report dev); its answer-type bonus also pulled the wrong
+            # sentence up. Without the asked noun in it, the reply quotes the sentence instead.
+            continue
+        score += _HEAD_WEIGHT * head
         key = (score, candidate.end - candidate.start, -candidate.start)
         if best is None or key > best:
             best, span = key, (candidate.start, candidate.end)

@@ -92,6 +92,8 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         ("座谈会什么时候举行？", CALLED),  # no date in the sentence
         ("When was the meeting held?", CALLED),
         ("会议的主题是什么？", MEETING),  # WHAT without a title or quote
+        # an English what-question: a quoted term that is not the asked thing does not lead
+        ("What kind of development highland will be built?", "强化“硬设施+软环境”双轮驱动,共同打造最优开放环境。"),
         # "2026年度座谈会" names the year's session, not when it took place
         ("座谈会是哪几天召开的？", "2026年度长三角地区主要领导座谈会在上海举行"),
         ("When was the symposium held?", "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"),
