@@ -35,7 +35,6 @@ from rag.answering.constraints import (
     parse,
     remarks,
 )
-from rag.answering.constraints import mentioned as mentioned_in
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
 from rag.answering.enumeration import members_span
@@ -44,6 +43,7 @@ from rag.answering.hubness import hub_scores
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import Vocabulary, unrelated
+from rag.answering.report_mentions import ReportMentions
 from rag.answering.short_answer import extract_short_answer
 from rag.answering.slots import fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
@@ -226,10 +226,10 @@ class Answerer:
         return self._refusal or Calibration.load()
 
     @cached_property
-    def _corpus_text(self) -> str:
-        """All indexed text, to tell a constraint the report never meets from one this
-        sentence does not."""
-        return "\n".join(chunk.embedding_text() for chunk in self.retriever.index.chunks)
+    def _mentions(self) -> ReportMentions:
+        """What the indexed text mentions, to tell a constraint the report never meets from
+        one this sentence does not (an index: scanning all text per question grew with it)."""
+        return ReportMentions(chunk.embedding_text() for chunk in self.retriever.index.chunks)
 
     @cached_property
     def _first_chunk_of(self) -> dict[str, int]:
@@ -307,6 +307,7 @@ class Answerer:
 
     def warm_up(self) -> None:
         self.term_statistics  # noqa: B018 - computed once, then cached
+        self._mentions  # noqa: B018
         self._hubs  # noqa: B018
         self._vocabulary  # noqa: B018
         self.refusal  # noqa: B018
@@ -348,7 +349,7 @@ class Answerer:
         # matches: too unsure to refuse on alone, but evidence that the question is elsewhere.
         loose = [c for c in constraints if not c.strict and c.forms]
         features["loose_absent"] = (
-            sum(not met(c, self._corpus_text) for c in loose) / len(loose) if loose else 0.0
+            sum(not self._mentions.met(c) for c in loose) / len(loose) if loose else 0.0
         )
         retrieval.timings_ms["sentence_selection"] = (time.perf_counter() - started) * 1000.0
         return Evidence(
@@ -383,7 +384,7 @@ class Answerer:
         )
         fact_asked = qtype in TYPED
         # The retrieved passages are part of the corpus text, so one check covers both.
-        missing = [c for c in absent(constraints, lambda c: mentioned_in(c, self._corpus_text)) if c.strict]
+        missing = [c for c in absent(constraints, self._mentions.mentioned) if c.strict]
         bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
         if qtype in SLOT_CHECKED:
             # A who-question is answered by a name: among the close candidates, one holding a
