@@ -13,7 +13,7 @@ import random
 import pytest
 
 from eval.dataset import load_items
-from rag.answering.constraints import Constraint, Kind, met, mentioned, parse
+from rag.answering.constraints import Constraint, Kind, mentioned, met, parse
 from rag.answering.report_mentions import ReportMentions
 from rag.engine import Engine
 
