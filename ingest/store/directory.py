@@ -152,11 +152,7 @@ class DirectoryStore:
         if not index.chunks or k < 1:
             return []
         scores = index.lexical.scores(list(terms))
-        return [
-            (index.chunks[int(row)].id, float(scores[row]))
-            for row in np.argsort(-scores, kind="stable")[:k]
-            if scores[row] > 0
-        ]
+        return [(index.chunks[row].id, float(scores[row])) for row in top_rows(scores, k)]
 
     def fetch(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         index, row_of = self.index, self._rows()
@@ -173,3 +169,15 @@ class DirectoryStore:
                 index.sentence_vectors[index.sentence_rows[row]],
             )
         return found
+
+
+def top_rows(scores: np.ndarray, k: int) -> list[int]:
+    """The rows of the `k` best positive scores, best first, equal scores in row order: what
+    `np.argsort(-scores, kind="stable")[:k]` gives, less the rows scoring 0. Only the positive
+    rows at or above the k-th best score are sorted: a full sort of 1M scores took ~10 ms a
+    question, and BM25 leaves most rows at 0."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
+        positive = positive[scores[positive] >= kth]
+    return [int(row) for row in positive[np.argsort(-scores[positive], kind="stable")][:k]]
