@@ -119,11 +119,12 @@ class ReportMentions:
                 continue  # not in the report: no chunk to check
             rows = self._rows.get(form, np.empty(0, np.int32)) if len(form) == 1 else self._candidates(form)
             for row in rows.tolist():
-                if row in seen:
+                text = self._texts[row]
+                # a row is settled once checked: `check` reads every form in it
+                if row in seen or form not in text:
                     continue
                 seen.add(row)
-                text = self._texts[row]
-                if form in text and check(constraint, text):
+                if check(constraint, text):
                     return True
         return False
 

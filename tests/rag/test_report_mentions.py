@@ -101,3 +101,11 @@ def test_never_across_chunks() -> None:
         Constraint(Kind.ENTITY, "Su Zhang", (), pinyin_name=True),
     ):
         _same(mentions, joined, constraint)
+
+
+def test_a_later_form_in_a_chunk_an_earlier_form_only_resembles() -> None:
+    # 总理 stands only as 副总理; the second chunk holds 总 and 理 apart, and 首相
+    texts = ["副总理讲话", "总是理解首相"]
+    premier = Constraint(Kind.ROLE, "premier", ("总理", "首相"))
+    _same(ReportMentions(texts), "\n".join(texts), premier)
+    assert ReportMentions(texts).met(premier)
