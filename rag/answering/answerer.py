@@ -42,7 +42,7 @@ from rag.answering.evidence import TermStatistics, coverage, normalize, question
 from rag.answering.hubness import hub_scores
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
-from rag.answering.relatedness import Vocabulary, unrelated
+from rag.answering.relatedness import unrelated
 from rag.answering.report_mentions import ReportMentions
 from rag.answering.short_answer import extract_short_answer
 from rag.answering.slots import fills_slot
@@ -289,10 +289,6 @@ class Answerer:
         return document.text[: item.sentence.spans[0][0]]
 
     @cached_property
-    def _vocabulary(self) -> Vocabulary:
-        return Vocabulary.of(chunk.embedding_text() for chunk in self.retriever.index.chunks)
-
-    @cached_property
     def term_statistics(self) -> TermStatistics:
         return TermStatistics.build(s.text for chunk in self.retriever.index.chunks for s in chunk.sentences)
 
@@ -309,7 +305,6 @@ class Answerer:
         self.term_statistics  # noqa: B018 - computed once, then cached
         self._mentions  # noqa: B018
         self._hubs  # noqa: B018
-        self._vocabulary  # noqa: B018
         self.refusal  # noqa: B018
         self.answer("warm up 预热", top_k=1, use_llm=False)
 
@@ -340,7 +335,7 @@ class Answerer:
         verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
         if language == "en" and self.glossary is not None:
             names = [c.surface for c in constraints if c.pinyin_name]
-            if unrelated(rewritten.focus, self.glossary, self._vocabulary, names):
+            if unrelated(rewritten.focus, self.glossary, self._mentions, names):
                 # Nothing the question is about occurs in the report: whatever sentence sits
                 # nearest in meaning, it is not about this.
                 verification = Verification([], (), None)

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 from ingest.text import ENGLISH_STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 MIN_WORD_LETTERS = 3  # shorter words are function words or acronyms too short to tell
 
 
@@ -32,46 +30,36 @@ class Dictionary(Protocol):
     def lookup(self, phrase: str, limit: int = ...) -> list[str]: ...
 
 
-@dataclass(frozen=True)
-class Vocabulary:
-    """The report's characters, character bigrams and Latin words, to look renderings up in."""
+class Mentions(Protocol):
+    """What the report's text holds (rag.answering.report_mentions.ReportMentions)."""
 
-    characters: frozenset[str]
-    bigrams: frozenset[str]
-    latin_words: frozenset[str]
+    def contains(self, form: str) -> bool: ...
 
-    @classmethod
-    def of(cls, texts: Iterable[str]) -> Vocabulary:
-        characters: set[str] = set()
-        bigrams: set[str] = set()
-        latin: set[str] = set()
-        for text in texts:
-            characters.update(text)
-            bigrams.update(text[i : i + 2] for i in range(len(text) - 1))
-            latin.update(word.lower() for word in _LATIN.findall(text))
-        return cls(frozenset(characters), frozenset(bigrams), frozenset(latin))
-
-    def holds(self, rendering: str) -> bool:
-        if len(rendering) == 1:
-            return rendering in self.characters
-        return any(rendering[i : i + 2] in self.bigrams for i in range(len(rendering) - 1))
+    def shares_bigram(self, form: str) -> bool: ...
 
 
 def content_words(question: str, names: Iterable[str] = ()) -> list[str]:
-    """The question's words that carry its topic, lowercased: not stopwords, not short, not the
+    """The question's words that carry its topic, as written: not stopwords, not short, not the
     words of its pinyin names (`names`), which retrieval resolves and which count as related."""
     skipped = {word.lower() for name in names for word in name.split()}
-    words = [word.lower().removesuffix("'s") for word in _WORD.findall(question)]
-    return [w for w in words if w not in ENGLISH_STOPWORDS and len(w) >= MIN_WORD_LETTERS and w not in skipped]
+    words = [word.removesuffix("'s") for word in _WORD.findall(question)]
+    return [
+        w
+        for w in words
+        if w.lower() not in ENGLISH_STOPWORDS and len(w) >= MIN_WORD_LETTERS and w.lower() not in skipped
+    ]
 
 
-def relates(word: str, dictionary: Dictionary, vocabulary: Vocabulary) -> bool:
-    if word in vocabulary.latin_words:
-        return True
-    return any(vocabulary.holds(rendering) for rendering in dictionary.lookup(word, 6))
+def relates(word: str, dictionary: Dictionary, report: Mentions) -> bool:
+    if any(report.contains(form) for form in dict.fromkeys((word, word.upper(), word.capitalize()))):
+        return True  # written as is: NDRC, DECnet
+    return any(
+        report.contains(rendering) if len(rendering) == 1 else report.shares_bigram(rendering)
+        for rendering in dictionary.lookup(word.lower(), 6)
+    )
 
 
-def unrelated(question: str, dictionary: Dictionary, vocabulary: Vocabulary, names: Iterable[str] = ()) -> bool:
+def unrelated(question: str, dictionary: Dictionary, report: Mentions, names: Iterable[str] = ()) -> bool:
     """True when the question has content words and none of them relates to the report."""
     words = content_words(question, names)
-    return bool(words) and not any(relates(word, dictionary, vocabulary) for word in words)
+    return bool(words) and not any(relates(word, dictionary, report) for word in words)

@@ -73,6 +73,11 @@ class ReportMentions:
         """Every bigram of `form` stands somewhere in the report (within one chunk)."""
         return all(((ord(a) << 21) | ord(b)) in self._bigrams for a, b in zip(form, form[1:], strict=False))
 
+    def shares_bigram(self, form: str) -> bool:
+        """Some bigram of `form` stands somewhere in the report (a dictionary rendering that
+        relates to it: 领导人 -> 领导)."""
+        return any(((ord(a) << 21) | ord(b)) in self._bigrams for a, b in zip(form, form[1:], strict=False))
+
     def contains(self, form: str) -> bool:
         """`form in "\\n".join(texts).replace(" ", "")`."""
         if not form:
