@@ -33,7 +33,7 @@ from rag.answering.constraints import (
     checkable,
     met,
     parse,
-    remarks,
+    spoken_by,
 )
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
@@ -220,6 +220,8 @@ class Answerer:
         self.verify = verify
         self._refusal = refusal
         self.weights = weights or SentenceWeights()
+        # doc id -> its sentences in reading order (built on first need: speaker questions)
+        self._document_sentences: dict[str, list[tuple[Sentence, int]]] = {}
 
     @cached_property
     def refusal(self) -> Calibration:
@@ -261,18 +263,35 @@ class Answerer:
         index = self.retriever.index
         have = {hit.chunk.id for hit in hits}
         extra: list[Hit] = []
-        for doc_id in dict.fromkeys(hit.chunk.doc_id for hit in hits):
-            document = index.documents.get(doc_id)
-            if document is None:
-                continue
-            spoken = [span for c in speakers for span in remarks(c, document.text)]
-            for row in self._rows_of_document.get(doc_id, ()):
+        sources: dict[str, str] = {}
+        for hit in hits:
+            sources.setdefault(hit.chunk.doc_id, hit.source)
+        for doc_id, source in sources.items():
+            in_order = self._sentences_in_order(doc_id)
+            texts = [sentence.text for sentence, _ in in_order]
+            rows = {row for c in speakers for (_, row), theirs in zip(in_order, spoken_by(c, texts), strict=True) if theirs}
+            for row in sorted(rows):
                 chunk = index.chunks[row]
-                if chunk.id in have or not any(chunk.start < end and start < chunk.end for start, end in spoken):
-                    continue
-                have.add(chunk.id)
-                extra.append(Hit(chunk=chunk, source=document.source, score=0.0, rank=len(hits) + len(extra) + 1))
+                if chunk.id not in have:
+                    have.add(chunk.id)
+                    extra.append(Hit(chunk=chunk, source=source, score=0.0, rank=len(hits) + len(extra) + 1))
         return extra
+
+    def _sentences_in_order(self, doc_id: str) -> list[tuple[Sentence, int]]:
+        """A document's sentences in reading order, each once, with the row of a chunk holding
+        it; built from the chunks (a Milvus store keeps no document text), once per document."""
+        cached = self._document_sentences.get(doc_id)
+        if cached is not None:
+            return cached
+        chunks = self.retriever.index.chunks
+        seen: dict[tuple[tuple[int, int], ...], tuple[Sentence, int]] = {}
+        for row in self._rows_of_document.get(doc_id, ()):
+            for sentence in chunks[row].sentences:
+                if sentence.spans:
+                    seen.setdefault(sentence.spans, (sentence, row))
+        in_order = sorted(seen.values(), key=lambda item: item[0].spans[0][0])
+        self._document_sentences[doc_id] = in_order
+        return in_order
 
     @cached_property
     def _rows_of_document(self) -> dict[str, list[int]]:
@@ -282,11 +301,12 @@ class Answerer:
         return rows
 
     def _text_before(self, item: ScoredSentence) -> str:
-        """The document's text before the sentence: whose remarks it continues is said there."""
-        document = self.retriever.index.documents.get(item.chunk.doc_id)
-        if document is None or not item.sentence.spans:
+        """The document's sentences before this one: whose remarks it continues is said there."""
+        if not item.sentence.spans:
             return ""
-        return document.text[: item.sentence.spans[0][0]]
+        start = item.sentence.spans[0][0]
+        in_order = self._sentences_in_order(item.chunk.doc_id)
+        return "\n".join(sentence.text for sentence, _ in in_order if sentence.spans[0][0] < start)
 
     @cached_property
     def term_statistics(self) -> TermStatistics:

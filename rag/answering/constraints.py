@@ -16,7 +16,7 @@ the number measures.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -663,15 +663,21 @@ def _speaker_met(constraint: Constraint, sentence: str, before: str | None = Non
     return last is not None and _entity_in(asked, last.group(1))
 
 
-def remarks(constraint: Constraint, text: str) -> list[tuple[int, int]]:
-    """Where in `text` the asked speaker speaks: from each "刘小涛说" to the next speaker."""
+def spoken_by(constraint: Constraint, sentences: Sequence[str]) -> list[bool]:
+    """For a document's sentences in order, whether each is the asked speaker's: one that quotes
+    someone is theirs when it quotes them ("刘小涛说,…"); one that quotes nobody continues the
+    last speaker before it, so his remarks run to the next speaker, across paragraphs."""
     asked = Constraint(Kind.ENTITY, constraint.speaker, constraint.forms, pinyin_name=constraint.pinyin_name)
-    turns = list(_SPOKEN.finditer(text))
-    return [
-        (turn.start(1), turns[n + 1].start(1) if n + 1 < len(turns) else len(text))
-        for n, turn in enumerate(turns)
-        if _entity_in(asked, turn.group(1))
-    ]
+    theirs = []
+    last = None
+    for sentence in sentences:
+        speakers = [match.group(1) for match in _SPOKEN.finditer(sentence)]
+        if speakers:
+            theirs.append(any(_entity_in(asked, speaker) for speaker in speakers))
+            last = speakers[-1]
+        else:
+            theirs.append(last is not None and _entity_in(asked, last))
+    return theirs
 
 
 def _entity_in(constraint: Constraint, text: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.constraints import Kind, absent, binding, check, mentioned, met, parse, remarks
+from rag.answering.constraints import Kind, absent, binding, check, mentioned, met, parse, spoken_by
 from rag.retrieval.glossary import Glossary
 
 SHANGHAI = "上海市委书记陈吉宁,上海市委副书记、市长龚正;"
@@ -200,7 +200,9 @@ def test_a_sentence_quoting_nobody_continues_the_last_speaker_before_it():
     # the meeting is a speaker too
     shared = "会议指出,要共促公共服务便利共享。"
     assert [c.met for c in check([asked], shared, "", False, False, before=continued(shared))] == [False]
-    assert remarks(asked, SPEECHES) == [(SPEECHES.index("刘小涛说"), SPEECHES.index("刘捷说"))]
+    sentences = [s + "。" for part in SPEECHES.split("\n\n") for s in part.split("。") if s]
+    theirs = [sentence for sentence, spoken in zip(sentences, spoken_by(asked, sentences), strict=True) if spoken]
+    assert theirs == ["刘小涛说,我们将与沪浙皖携手并进。", "要强化规则标准衔接。", "务便利共享,构建长三角区域发展共同体。"]
 
 
 def test_a_province_is_not_a_speaker_whose_remarks_can_be_told_apart():
