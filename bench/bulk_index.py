@@ -81,7 +81,7 @@ def build_bulk(
     import bm25s
 
     from ingest.chunking import chunk_document
-    from ingest.index import FORMAT_VERSION, Manifest, ReportIndex
+    from ingest.index import ReportIndex, manifest_for
     from ingest.lexical import LexicalIndex, tokenize
     from ingest.loading import load_text
     from ingest.tokens import count_tokens, get_encoding
@@ -141,28 +141,8 @@ def build_bulk(
     seconds["faiss"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    counts: dict[str, int] = {}
-    for chunk in all_chunks:
-        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        embed_model=str(embedder.model_id),
-        dimension=int(vectors.shape[1]),
-        chunking=settings.chunking.as_dict(),
-        index_type=index_kind.kind,
-        documents={
-            doc.id: {
-                "source": doc.source,
-                "path": doc.path,
-                "content_hash": doc.content_hash,
-                "title": doc.title,
-                "chunks": counts.get(doc.id, 0),
-            }
-            for doc in documents
-        },
-        chunk_count=len(all_chunks),
-        sentence_count=len(sentence_rows),
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    manifest = manifest_for(
+        documents, all_chunks, str(embedder.model_id), int(vectors.shape[1]), settings.chunking.as_dict(), index_kind.kind
     )
     index = ReportIndex(
         manifest,

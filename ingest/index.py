@@ -50,6 +50,40 @@ class Manifest:
         return dict(self.__dict__)
 
 
+def manifest_for(
+    documents: list[Document],
+    chunks: list[Chunk],
+    embed_model: str,
+    dimension: int,
+    chunking: dict[str, Any],
+    index_type: str,
+) -> Manifest:
+    """The manifest of an index over `documents` cut into `chunks`, written now."""
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        embed_model=embed_model,
+        dimension=dimension,
+        chunking=chunking,
+        index_type=index_type,
+        documents={
+            doc.id: {
+                "source": doc.source,
+                "path": doc.path,
+                "content_hash": doc.content_hash,
+                "title": doc.title,
+                "chunks": counts.get(doc.id, 0),
+            }
+            for doc in documents
+        },
+        chunk_count=len(chunks),
+        sentence_count=sum(len(chunk.sentences) for chunk in chunks),
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+
+
 class ReportIndex:
     """Everything retrieval and answering read, held in memory once loaded."""
 
@@ -101,31 +135,9 @@ class ReportIndex:
         dimension = int(chunk_vectors.shape[1]) if chunk_vectors.ndim == 2 and len(chunk_vectors) else 0
         if not dimension and sentence_vectors.ndim == 2:
             dimension = int(sentence_vectors.shape[1])
-        counts: dict[str, int] = {}
-        for chunk in chunks:
-            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
         # "auto" may settle on either kind after measuring recall: the manifest records which
         vectors = VectorIndex.build(chunk_vectors.reshape(len(chunks), dimension or 1), index_type)
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            embed_model=embed_model,
-            dimension=dimension,
-            chunking=chunking,
-            index_type=vectors.kind,
-            documents={
-                doc.id: {
-                    "source": doc.source,
-                    "path": doc.path,
-                    "content_hash": doc.content_hash,
-                    "title": doc.title,
-                    "chunks": counts.get(doc.id, 0),
-                }
-                for doc in documents
-            },
-            chunk_count=len(chunks),
-            sentence_count=sum(len(chunk.sentences) for chunk in chunks),
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        )
+        manifest = manifest_for(documents, chunks, embed_model, dimension, chunking, vectors.kind)
         lexical = LexicalIndex.build([chunk.embedding_text() for chunk in chunks])
         return cls(
             manifest,
