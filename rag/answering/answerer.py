@@ -44,6 +44,7 @@ from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
 from rag.answering.report_mentions import ReportMentions
+from rag.answering.role_speakers import holder, speaker_by_post, with_holder
 from rag.answering.short_answer import extract_short_answer
 from rag.answering.slots import fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
@@ -253,6 +254,17 @@ class Answerer:
         headline = chunks[self._first_chunk_of[chunk.doc_id]].embedding_text()
         return "\n".join((chunk.embedding_text(), *near, headline))
 
+    def _by_name(self, focus: str, language: str, hits: list[Hit]) -> str:
+        """The question with a speaker named by post ("江苏省长说") named as the retrieved
+        documents name the holder ("刘小涛说"), so his remarks are what answers."""
+        asked = speaker_by_post(focus, language, self.glossary)
+        if asked is None:
+            return focus
+        documents = dict.fromkeys(hit.chunk.doc_id for hit in hits)
+        sentences = (sentence.text for doc_id in documents for sentence, _ in self._sentences_in_order(doc_id))
+        name = holder(asked, sentences, self.glossary)
+        return with_holder(focus, language, asked, name) if name else focus
+
     def _remark_hits(self, hits: list[Hit], constraints: tuple[Constraint, ...]) -> list[Hit]:
         """For "刘小涛说…什么", the passages of the retrieved documents where he speaks, beyond
         those retrieved: only his remarks can answer, and the question's other words often pull
@@ -346,7 +358,7 @@ class Answerer:
         translations = retrieval.translations or self._translations(rewritten.focus, language)
         terms = question_terms(rewritten.focus, language, translations)
         qtype = classify(rewritten.focus, language)
-        constraints = parse(rewritten.focus, language, self.glossary)
+        constraints = parse(self._by_name(rewritten.focus, language, retrieval.hits), language, self.glossary)
         ranked = self._rank_sentences(
             [*retrieval.hits, *self._remark_hits(retrieval.hits, constraints)],
             query_vector,

@@ -1,0 +1,76 @@
+"""A speaker named by post: "江苏省长说…", "what did Zhejiang's governor say".
+
+News reports list who holds which post ("江苏省委副书记、省长刘小涛") and quote people by name
+("刘小涛说,…"). A question that names the post instead asks what its holder said: resolved to
+the name the report gives, it is checked like "刘小涛说…" (rag.answering.constraints: the
+speaker's remarks, not a roster line or another governor's words).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest.text import CJK
+from rag.answering.english import name_in_pinyin
+from rag.answering.question_types import QuestionType
+from rag.answering.short_answer import extract_short_answer
+from rag.answering.slots import looks_like_person
+
+_ZH_POSTS = ("省委书记", "市委书记", "书记", "省长", "市长", "主席", "部长")
+_ZH_SPEAKER_POST = re.compile(
+    rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)({'|'.join(_ZH_POSTS)})(?:在讲话中)?(?:说|表示|指出|强调|介绍)"
+)
+_EN_POSTS = {"governor": "省长", "mayor": "市长", "party secretary": "书记", "party chief": "书记"}
+_EN_SPEAKER_POST = re.compile(
+    rf"\b(?:did|does|do) (?:the )?((?:[A-Z][a-z]+ ?){{1,2}}?)(?:'s)? ({'|'.join(_EN_POSTS)}) "
+    r"(?:say|said|mention|stress|note)\b"
+)
+
+
+class Dictionary(Protocol):
+    def lookup(self, phrase: str, limit: int = ...) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SpeakerByPost:
+    span: tuple[int, int]  # where the question names the post ("江苏省长", "Zhejiang's governor")
+    places: tuple[str, ...]  # the place in Chinese (江苏)
+    post: str  # the post in Chinese (省长)
+
+
+def speaker_by_post(question: str, language: str, dictionary: Dictionary | None) -> SpeakerByPost | None:
+    """Whether the question asks what the holder of a post said, and which post."""
+    if language == "zh":
+        match = _ZH_SPEAKER_POST.search(question)
+        if match is None:
+            return None
+        return SpeakerByPost((match.start(1), match.end(2)), (match.group(1),), match.group(2))
+    match = _EN_SPEAKER_POST.search(question)
+    if match is None or dictionary is None:
+        return None
+    places = tuple(dictionary.lookup(match.group(1).strip(), 3))
+    if not places:
+        return None
+    return SpeakerByPost((match.start(1), match.end(2)), places, _EN_POSTS[match.group(2)])
+
+
+def holder(asked: SpeakerByPost, sentences: Iterable[str], dictionary: Dictionary | None) -> str | None:
+    """The person the report names in that post, from the first sentence that gives one."""
+    for place in asked.places:
+        question = f"{place}{asked.post}是谁？"
+        for sentence in sentences:
+            if place not in sentence or asked.post not in sentence:
+                continue
+            name = extract_short_answer(question, sentence, QuestionType.WHO, "zh", dictionary)  # type: ignore[arg-type]
+            if name and looks_like_person(name):
+                return name
+    return None
+
+
+def with_holder(question: str, language: str, asked: SpeakerByPost, name: str) -> str:
+    """The question asking after the holder by name: "刘小涛说…", "did Liu Xiaotao say"."""
+    start, end = asked.span
+    return question[:start] + (name if language == "zh" else name_in_pinyin(name)) + question[end:]
