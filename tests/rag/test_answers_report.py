@@ -283,3 +283,9 @@ def test_what_someone_said_is_answered_from_their_remarks(
     first = answer.citations[0]
     assert start <= first.spans[0][0] and first.spans[-1][1] <= end, (first.sentence, answer.answer)
     assert not citation_problems(answer, source_text)
+
+
+def test_an_english_list_of_people_is_found_one_candidate_further_down(bundled_engine: Engine) -> None:
+    answer = bundled_engine.answer("Which four leaders spoke for their provinces and city at the results briefing?")
+    assert answer.found and answer.short_answer is not None, answer.answer
+    assert all(name in answer.short_answer for name in ("龚正", "刘小涛", "刘捷", "王清宪")), answer.short_answer
