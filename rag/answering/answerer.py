@@ -237,14 +237,6 @@ class Answerer:
         one this sentence does not (an index: scanning all text per question grew with it)."""
         return ReportMentions(chunk.embedding_text() for chunk in self.retriever.index.chunks)
 
-    @cached_property
-    def _first_chunk_of(self) -> dict[str, int]:
-        """doc id -> the row of its first chunk (the headline block)."""
-        first: dict[str, int] = {}
-        for row, chunk in enumerate(self.retriever.index.chunks):
-            first.setdefault(chunk.doc_id, row)
-        return first
-
     def _surroundings(self, chunk: Chunk) -> str:
         """The text a constraint may be met in besides the sentence: the passage, the passages
         around it (a speaker named before his quote) and the document's headline. Built per
@@ -254,7 +246,7 @@ class Answerer:
         # Two passages back and one ahead: a paragraph's subject ("哈佛大学的校友包括…") is
         # often named a passage or two before the sentence that answers.
         near = [other.text for other in chunks[max(0, row - 2) : row + 2] if other.doc_id == chunk.doc_id]
-        headline = chunks[self._first_chunk_of[chunk.doc_id]].embedding_text()
+        headline = chunks[self._rows_of_document[chunk.doc_id][0]].embedding_text()  # the headline block
         return "\n".join((chunk.embedding_text(), *near, headline))
 
     def _by_name(self, focus: str, language: str, hits: list[Hit]) -> str:
@@ -310,6 +302,7 @@ class Answerer:
 
     @cached_property
     def _rows_of_document(self) -> dict[str, list[int]]:
+        """doc id -> the rows of its chunks, in order (the first is its headline block)."""
         rows: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.retriever.index.chunks):
             rows.setdefault(chunk.doc_id, []).append(row)
@@ -370,13 +363,15 @@ class Answerer:
             _YEAR.findall(rewritten.focus),
         )
         ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
-        verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
-        if language == "en" and self.glossary is not None:
-            names = [c.surface for c in constraints if c.pinyin_name]
-            if unrelated(rewritten.focus, self.glossary, self._mentions, names):
-                # Nothing the question is about occurs in the report: whatever sentence sits
-                # nearest in meaning, it is not about this.
-                verification = Verification([], (), None)
+        names = [c.surface for c in constraints if c.pinyin_name]
+        if language == "en" and self.glossary is not None and unrelated(
+            rewritten.focus, self.glossary, self._mentions, names
+        ):
+            # Nothing the question is about occurs in the report: whatever sentence sits
+            # nearest in meaning, it is not about this.
+            verification = Verification([], (), None)
+        else:
+            verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
         features = self._features(verification.verified, retrieval.hits, terms, rewritten.focus, qtype)
         # English words glossed loosely ("Ministry of Commerce") that nothing in the report
         # matches: too unsure to refuse on alone, but evidence that the question is elsewhere.

@@ -528,7 +528,6 @@ _EN_INSTITUTION = re.compile(
     r"\b(?i:which|what)(?: [A-Z][a-z]+)? (university|college|school|hospital|museum|venue|hotel)"
     r"(?=\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|\w+ed)\b)"
 )
-# Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
 # Senses that make a place something other than a city or a district.
 _OTHER_PLACE_KIND = re.compile(
     r"\b(?:province|state|country|nation|republic|kingdom|empire|river|lake|mountains?|range|region|delta"
@@ -538,6 +537,7 @@ _OTHER_PLACE_KIND = re.compile(
 # A sense that is only a name, perhaps with its country: "New York", "Melbourne, Australia".
 _BARE_PLACE = re.compile(r"^[A-Z][\w'-]*(?: [A-Z][\w'-]*)*(?:, [A-Z][\w'-]*(?: [A-Z][\w'-]*)*)?$")
 _COUNTED_PLACES = re.compile(r"^[一二两三四五六七八九十几数多]+[省市区县州国城镇村]$")
+# Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
 _ZH_PLACE_TYPE = re.compile(r"哪(?:一)?(?:座|个)?(城市|市|区|县)(?![委长])")
 _ZH_PLACE_KEYS = {"城市": "city", "市": "city", "区": "district", "县": "district"}
 _EN_PLACE_TYPE = re.compile(r"\b(?i:which|what)(?: [A-Z][a-z]+)? (city|district|county)\b")
@@ -651,16 +651,9 @@ def _speaker_met(constraint: Constraint, sentence: str, before: str | None = Non
     that quotes nobody continues the remarks of the last speaker before it in the document
     (`before`): it answers only when that is the asked one, so a roster line that merely names
     him does not. Without `before`, it gets the benefit of the doubt."""
-    asked = Constraint(Kind.ENTITY, constraint.speaker, constraint.forms, pinyin_name=constraint.pinyin_name)
-    speakers = [match.group(1) for match in _SPOKEN.finditer(sentence)]
-    if speakers:
-        return any(_entity_in(asked, speaker) for speaker in speakers)
-    if before is None:
+    if before is None and not _SPOKEN.search(sentence):
         return True
-    last = None
-    for last in _SPOKEN.finditer(before):  # noqa: B007 - the last match is the one wanted
-        pass
-    return last is not None and _entity_in(asked, last.group(1))
+    return spoken_by(constraint, [before or "", sentence])[-1]
 
 
 def spoken_by(constraint: Constraint, sentences: Sequence[str]) -> list[bool]:
