@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from ingest.text import CJK
 from rag.answering.english import name_in_pinyin
 from rag.answering.question_types import QuestionType
 from rag.answering.short_answer import extract_short_answer
 from rag.answering.slots import looks_like_person
+from rag.retrieval.glossary import Glossary
 
 _ZH_POSTS = ("省委书记", "市委书记", "书记", "省长", "市长", "主席", "部长")
 _ZH_SPEAKER_POST = re.compile(
@@ -30,10 +30,6 @@ _EN_SPEAKER_POST = re.compile(
 )
 
 
-class Dictionary(Protocol):
-    def lookup(self, phrase: str, limit: int = ...) -> list[str]: ...
-
-
 @dataclass(frozen=True)
 class SpeakerByPost:
     span: tuple[int, int]  # where the question names the post ("江苏省长", "Zhejiang's governor")
@@ -41,7 +37,7 @@ class SpeakerByPost:
     post: str  # the post in Chinese (省长)
 
 
-def speaker_by_post(question: str, language: str, dictionary: Dictionary | None) -> SpeakerByPost | None:
+def speaker_by_post(question: str, language: str, dictionary: Glossary | None) -> SpeakerByPost | None:
     """Whether the question asks what the holder of a post said, and which post."""
     if language == "zh":
         match = _ZH_SPEAKER_POST.search(question)
@@ -57,14 +53,15 @@ def speaker_by_post(question: str, language: str, dictionary: Dictionary | None)
     return SpeakerByPost((match.start(1), match.end(2)), places, _EN_POSTS[match.group(2)])
 
 
-def holder(asked: SpeakerByPost, sentences: Iterable[str], dictionary: Dictionary | None) -> str | None:
+def holder(asked: SpeakerByPost, sentences: Iterable[str], dictionary: Glossary | None) -> str | None:
     """The person the report names in that post, from the first sentence that gives one."""
+    sentences = list(sentences)  # read once for each of the place's spellings
     for place in asked.places:
         question = f"{place}{asked.post}是谁？"
         for sentence in sentences:
             if place not in sentence or asked.post not in sentence:
                 continue
-            name = extract_short_answer(question, sentence, QuestionType.WHO, "zh", dictionary)  # type: ignore[arg-type]
+            name = extract_short_answer(question, sentence, QuestionType.WHO, "zh", dictionary)
             if name and looks_like_person(name):
                 return name
     return None

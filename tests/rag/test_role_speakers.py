@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answering.role_speakers import holder, speaker_by_post, with_holder
+from rag.answering.role_speakers import SpeakerByPost, holder, speaker_by_post, with_holder
 from rag.engine import Engine
 from rag.retrieval.glossary import Glossary
 
@@ -42,6 +42,12 @@ def test_no_post_or_no_holder_leaves_the_question_alone(glossary: Glossary) -> N
     assert speaker_by_post("What did the governor do?", "en", glossary) is None
     asked = speaker_by_post("安徽省长说了什么？", "zh", glossary)
     assert asked is not None and holder(asked, ROSTER, glossary) is None  # the roster lacks Anhui
+
+
+def test_every_spelling_of_the_place_is_looked_for_in_sentences_read_once() -> None:
+    """An English place may gloss to several spellings, and the sentences may come as a generator."""
+    asked = SpeakerByPost(span=(0, 0), places=("淛江", "浙江"), post="省长")
+    assert holder(asked, (sentence for sentence in ROSTER), None) == "刘捷"
 
 
 def test_what_a_post_holder_said_is_answered_from_their_remarks(bundled_engine: Engine) -> None:
