@@ -24,6 +24,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_XQUAD = REPO_ROOT.parent / "shared" / "benchmarks" / "xquad"
 
 
+# --- an engine ready to answer ---------------------------------------------------------------
+def ready_engine(index_dir: Path | None, *, llm: bool = False, warm: bool = True) -> Any:
+    """An Engine over `index_dir` (default RAG_INDEX_DIR), its index built if missing and, with
+    `warm`, loaded; `llm`: exit with the variables to set unless an LLM server is configured."""
+    from rag.config import Settings
+    from rag.engine import Engine
+
+    settings = Settings()
+    if llm and not settings.llm_enabled:
+        raise SystemExit("set RAG_LLM_BASE_URL and RAG_LLM_MODEL (see the module docstring)")
+    engine = Engine(settings, index_dir=index_dir)
+    engine.ensure_index()
+    if warm:
+        engine.warm_up()
+    return engine
+
+
 # --- timing --------------------------------------------------------------------------------
 def ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0

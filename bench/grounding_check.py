@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 import rag.answering.grounding as grounding
+from bench.common import ready_engine
 from bench.llm_grounding import pick
 from rag.answering.answerer import Answerer, Evidence
-from rag.config import Settings
-from rag.engine import Engine
 
 SHORTCUT_OFF = 2.0  # a coverage no sentence reaches
 
@@ -34,9 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, help="index directory (default: RAG_INDEX_DIR)")
     args = parser.parse_args()
-    engine = Engine(Settings(), index_dir=args.index)
-    engine.ensure_index()
-    engine.warm_up()
+    engine = ready_engine(args.index)
     answerer = engine._loaded()
     floor_margin(answerer)
     evidences = [e for e in (answerer.gather(item["question"]) for item in pick()) if e.ranked and not e.unmet]

@@ -13,10 +13,9 @@ import json
 import statistics
 from pathlib import Path
 
+from bench.common import ready_engine
 from bench.llm_grounding import QUESTIONS
 from rag.answering.answerer import _window, llm_passages
-from rag.config import Settings
-from rag.engine import Engine
 
 
 def _plain(text: str) -> str:
@@ -27,8 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, help="index directory (default: RAG_INDEX_DIR)")
     args = parser.parse_args()
-    engine = Engine(Settings(), index_dir=args.index)
-    engine.ensure_index()
+    engine = ready_engine(args.index, warm=False)
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     shown: dict[str, list[tuple[bool, int]]] = {"every one a window": [], "the first a window": [], "none": []}
     for row in rows:

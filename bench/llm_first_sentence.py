@@ -17,12 +17,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from bench.common import ready_engine
 from bench.llm_grounding import pick
 from rag.answering.answerer import llm_passages
 from rag.answering.grounding import Status, first_claim, split_claims
 from rag.answering.llm import LLMClient, parse_reply, renumber, stream_answer
-from rag.config import Settings
-from rag.engine import Engine
 
 
 def complete_after(deltas: list[str], n_passages: int, numbers: list[int], sentences: int) -> int | None:
@@ -43,12 +42,7 @@ def main() -> None:
     parser.add_argument("--per-language", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("llm_first_sentence.jsonl"))
     args = parser.parse_args()
-    settings = Settings()
-    if not settings.llm_enabled:
-        raise SystemExit("set RAG_LLM_BASE_URL and RAG_LLM_MODEL (see the module docstring)")
-    engine = Engine(settings, index_dir=args.index)
-    engine.ensure_index()
-    engine.warm_up()
+    engine = ready_engine(args.index, llm=True)
     answerer = engine._loaded()
     client = LLMClient(replace(answerer.llm.config, abandon_after=0))
     rows = []

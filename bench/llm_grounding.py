@@ -19,8 +19,7 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from rag.config import Settings
-from rag.engine import Engine
+from bench.common import ready_engine
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "data" / "report_questions.jsonl"
 
@@ -40,12 +39,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="index directory (default: RAG_INDEX_DIR)")
     parser.add_argument("--sentences", type=Path, default=Path("llm_grounding_sentences.jsonl"))
     args = parser.parse_args()
-    settings = Settings()
-    if not settings.llm_enabled:
-        raise SystemExit("set RAG_LLM_BASE_URL and RAG_LLM_MODEL (see the module docstring)")
-    engine = Engine(settings, index_dir=args.index)
-    engine.ensure_index()
-    engine.warm_up()
+    engine = ready_engine(args.index, llm=True)
     rows, kept = [], []
     for item in pick():
         answer = engine.answer(item["question"])
