@@ -26,6 +26,7 @@ from ingest.store.base import Corpus
 from ingest.tokens import count_tokens, get_encoding
 from rag.answering.answerer import Answerer, Evidence, SentenceWeights
 from rag.answering.conversation import Turn
+from rag.answering.hubness import MeanQuestions
 from rag.config import Settings, bundled_corpus
 from rag.events import AnswerEvent
 from rag.records import Answer, Upload
@@ -91,6 +92,11 @@ class Engine:
                     self._embedder = QueryBatcher(lazy, self.settings.query_batch)
         return self._embedder
 
+    @cached_property
+    def _mean_questions(self) -> MeanQuestions:
+        """One per engine: its encoder does not change when the index reloads."""
+        return MeanQuestions(self.embedder)
+
     @property
     def glossary(self) -> Any:
         if self._glossary is None:
@@ -137,6 +143,7 @@ class Engine:
             llm=self._llm_client(),
             weights=self._sentence_weights,
             verify=self.settings.llm_verify,
+            mean_questions=self._mean_questions,
         )
         # One assignment: a request in flight keeps the answerer it already holds.
         self._current = (generation, answerer)

@@ -39,7 +39,7 @@ from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
 from rag.answering.enumeration import members_span
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
-from rag.answering.hubness import hub_scores
+from rag.answering.hubness import MeanQuestions, hub_scores
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
@@ -216,14 +216,18 @@ class Answerer:
         refusal: Calibration | None = None,
         weights: SentenceWeights | None = None,
         verify: bool = True,
+        mean_questions: MeanQuestions | None = None,
     ) -> None:
-        """verify: check an LLM answer's sentences against their citations (rag.answering.grounding)."""
+        """verify: check an LLM answer's sentences against their citations (rag.answering.grounding).
+        mean_questions: the reference questions' means for the hubness correction, shared across
+        reloads of the same encoder (default: embedded for this answerer)."""
         self.retriever = retriever
         self.glossary = glossary
         self.llm = llm
         self.verify = verify
         self._refusal = refusal
         self.weights = weights or SentenceWeights()
+        self.mean_questions = mean_questions or MeanQuestions(retriever.embedder)
         # doc id -> its sentences in reading order (built on first need: speaker questions)
         self._document_sentences: dict[str, list[tuple[Sentence, int]]] = {}
 
@@ -325,7 +329,7 @@ class Answerer:
         """Per language, each sentence's pull on every question (computed once per index)."""
         vectors = self.retriever.index.sentence_vectors
         return {
-            language: hub_scores(vectors, self.retriever.embedder, language)
+            language: hub_scores(vectors, self.mean_questions, language)
             for language in self.weights.hubness
         }
 

@@ -96,12 +96,29 @@ class QueryEncoder(Protocol):
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
 
-def hub_scores(sentence_vectors: np.ndarray, encoder: QueryEncoder, language: str) -> np.ndarray | None:
+class MeanQuestions:
+    """The mean reference question of each language, embedded once per encoder: an index that
+    reloads (an upload, another worker's write) reuses it instead of encoding 65 questions again."""
+
+    def __init__(self, encoder: QueryEncoder) -> None:
+        self.encoder = encoder
+        self._means: dict[str, np.ndarray] = {}
+
+    def of(self, language: str) -> np.ndarray | None:
+        """None for a language without reference questions."""
+        questions = REFERENCE_QUESTIONS.get(language)
+        if not questions:
+            return None
+        if language not in self._means:
+            self._means[language] = self.encoder.embed_queries(list(questions)).mean(axis=0)
+        return self._means[language]
+
+
+def hub_scores(sentence_vectors: np.ndarray, means: MeanQuestions, language: str) -> np.ndarray | None:
     """Each sentence's similarity to the mean question of `language`, minus its corpus mean;
     None for a language without reference questions."""
-    questions = REFERENCE_QUESTIONS.get(language)
-    if not questions or not len(sentence_vectors):
+    mean_question = means.of(language)
+    if mean_question is None or not len(sentence_vectors):
         return None
-    mean_question = encoder.embed_queries(list(questions)).mean(axis=0)
     scores = np.asarray(sentence_vectors @ mean_question, dtype=np.float32)
     return scores - scores.mean()
