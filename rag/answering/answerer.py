@@ -40,6 +40,7 @@ from rag.answering.english import quote, with_gloss
 from rag.answering.enumeration import members_span
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.hubness import MeanQuestions, hub_scores
+from rag.answering.phrase_answer import PHRASE_TYPES, what_phrase
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
@@ -683,7 +684,7 @@ class Answerer:
             and best.score - rest[0].score <= self.weights.second_sentence_margin
         ):
             chosen.append(rest[0])
-        return chosen, self._listed(evidence, best) or best.short_answer
+        return chosen, self._listed(evidence, best) or best.short_answer or _phrase(evidence, best)
 
     @staticmethod
     def _listed(evidence: Evidence, best: ScoredSentence) -> str | None:
@@ -1055,6 +1056,14 @@ def _fullest(ranked: list[ScoredSentence], depth: int = 10) -> ScoredSentence:
             )
             return replace(other, short_answer=short, score=best.score)
     return best
+
+
+def _phrase(evidence: Evidence, best: ScoredSentence) -> str | None:
+    """A Chinese what-question's answer phrase, when one stands out (`phrase_answer`). Chosen
+    after the sentences, so it never moves the answer to another sentence."""
+    if evidence.language != "zh" or evidence.qtype not in PHRASE_TYPES:
+        return None
+    return what_phrase(evidence.focus, best.sentence.text)
 
 
 def _passage_citation(n: int, hit: Hit, evidence: Evidence) -> Citation:

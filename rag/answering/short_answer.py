@@ -40,6 +40,7 @@ _PRIOR_WEIGHT = 6.0  # how much the kind of candidate (a dotted name over a bare
 _SPACES = " \u3000\t\n"
 PUNCT = set("，,。.！!？?；;：:、（）()《》“”\"'‘’「」【】[]—-…·") | set(_SPACES)
 _CLAUSE_BREAK = set("，,。！!？?；;：:")
+_WITHOUT_SPACES = str.maketrans("", "", _SPACES)
 _ZH_STOP = frozenset("的了在是和与及或等也都就而并被把对为以于之其这那有个上下中将从到由向")
 _COPULAS = "是为的"
 _LEADING_FUNCTION = frozenset("由被向与和的是把将对从在给让令及")
@@ -540,7 +541,7 @@ def _longest_shared(a: str, b: str) -> int:
 def _gap(sentence: str, start: int, end: int) -> float:
     """Characters between two positions, a clause break counting as several."""
     between = sentence[start:end]
-    return len(between) + _CLAUSE_CHARS * sum(char in _CLAUSE_BREAK for char in between)
+    return len(between) + _CLAUSE_CHARS * sum(map(between.count, _CLAUSE_BREAK))
 
 
 def _proximity(sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> float:
@@ -557,7 +558,7 @@ def _proximity(sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> 
 
 
 def _compact(text: str) -> str:
-    return "".join(char for char in text if char not in _SPACES)
+    return text.translate(_WITHOUT_SPACES)
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -574,14 +575,23 @@ def _alignment(question: str, sentence: str, candidate: _Candidate) -> float:
     ("省长刘捷"), so the context is also tried without it.
     """
     before, after = _compact(sentence[: candidate.start])[::-1], _compact(sentence[candidate.end :])
-    best = 0
+    return aligned(before, after, wh_contexts(question))
+
+
+def wh_contexts(question: str) -> list[tuple[set[str], set[str]]]:
+    """For each question word, the question's text before it (reversed) and after it."""
+    contexts = []
     for match in _ZH_WH.finditer(question):
         left, right = _compact(question[: match.start()]), _compact(question[match.end() :])
-        lefts = {left[::-1], left.rstrip(_COPULAS)[::-1]}
-        rights = {right, right.lstrip(_COPULAS)}
-        matched = max(_common_prefix(before, x) for x in lefts) + max(
-            _common_prefix(after, x) for x in rights
-        )
+        contexts.append(({left[::-1], left.rstrip(_COPULAS)[::-1]}, {right, right.lstrip(_COPULAS)}))
+    return contexts
+
+
+def aligned(before: str, after: str, contexts: list[tuple[set[str], set[str]]]) -> float:
+    """`_alignment` given the sentence's text before a candidate (reversed) and after it."""
+    best = 0
+    for lefts, rights in contexts:
+        matched = max(_common_prefix(before, x) for x in lefts) + max(_common_prefix(after, x) for x in rights)
         best = max(best, matched)
     return float(best)
 
