@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from ingest.text import CJK_CHAR, ENGLISH_STOPWORDS, jieba, jieba_posseg
@@ -185,14 +186,17 @@ class _Anchor:
 # --- segmentation ---------------------------------------------------------------------------------
 
 
-def pos_tags(text: str) -> list[_Token]:
+# jieba's tagger costs ~1 ms a sentence and was a third of an answer's time; a report's questions
+# keep landing on the same sentences, so the tags of recent ones are kept (a few MB at most).
+@lru_cache(maxsize=16384)
+def pos_tags(text: str) -> tuple[_Token, ...]:
     """jieba's words of `text` with their part-of-speech tags and offsets into `text`."""
     tokens = []
     position = 0
     for pair in jieba_posseg().cut(text):
         tokens.append(_Token(position, position + len(pair.word), pair.word, pair.flag))
         position += len(pair.word)
-    return tokens
+    return tuple(tokens)
 
 
 def known_word(word: str) -> bool:
@@ -218,7 +222,7 @@ def _regex_spans(pattern: re.Pattern[str], text: str, prior: float) -> Iterator[
             yield candidate
 
 
-def _runs(tokens: list[_Token], inside: Iterable[str], min_chars: int = 2) -> Iterator[tuple[int, int]]:
+def _runs(tokens: Sequence[_Token], inside: Iterable[str], min_chars: int = 2) -> Iterator[tuple[int, int]]:
     """Maximal runs of tokens whose tag starts with one of `inside`; spaces may join them."""
     tags = tuple(inside)
     run: list[_Token] = []
@@ -233,7 +237,7 @@ def _runs(tokens: list[_Token], inside: Iterable[str], min_chars: int = 2) -> It
             run = []
 
 
-def _person_spans(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
+def _person_spans(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidate]:
     """Names: nr tags, unknown surname-led words (信长星), and transliterations joined by ·."""
     for i, token in enumerate(tokens):
         if not CJK_CHAR.match(token.word):
@@ -277,7 +281,7 @@ def _outside(candidates: list[_Candidate], spans: list[_Candidate]) -> list[_Can
     ]
 
 
-def _org_spans(tokens: list[_Token], prior: float) -> Iterator[_Candidate]:
+def _org_spans(tokens: Sequence[_Token], prior: float) -> Iterator[_Candidate]:
     """Organizations and teams: nt words, and noun runs ending like one (新英格兰爱国者队)."""
     for start, end in _runs(tokens, ("nt",)):
         yield _Candidate(start, end, prior)
@@ -287,7 +291,7 @@ def _org_spans(tokens: list[_Token], prior: float) -> Iterator[_Candidate]:
             yield _Candidate(start, end, prior)
 
 
-def _place_spans(tokens: list[_Token]) -> Iterator[_Candidate]:
+def _place_spans(tokens: Sequence[_Token]) -> Iterator[_Candidate]:
     for start, end in _runs(tokens, ("ns",)):
         yield _Candidate(start, end, 1.0)
     for token in tokens:
@@ -301,7 +305,7 @@ _LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到",
 _LOCATIVE_BONUS = 0.5
 
 
-def _after(tokens: list[_Token], words: frozenset[str], prior: float) -> Iterator[_Candidate]:
+def _after(tokens: Sequence[_Token], words: frozenset[str], prior: float) -> Iterator[_Candidate]:
     """The noun phrase after one of `words` (在/位于...: the place; 称为...: the name)."""
     for i, token in enumerate(tokens):
         if token.word not in words:
@@ -329,7 +333,7 @@ _TITLE = re.compile(r"《[^》]*》")
 _YEARS_BEFORE_NIAN = re.compile(r"(?:1\d|20)\d\d(?:\s*[-–—~至到]\s*(?:1\d|20)?\d\d)?")
 
 
-def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
+def _numbers(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidate]:
     """Numbers with the measure word that follows them: 308分, 24 次, 三次, 5.15亿年, 20–18."""
     pattern = re.compile(
         rf"(?:约|近|超过|逾|高达|大约|至少|多达)?\s*{_NUMBER}(?:\s*[-–~至到]\s*{_NUMBER})?\s*(?:[%％]|[万亿千百]+)?"
@@ -359,7 +363,7 @@ def _numbers(sentence: str, tokens: list[_Token]) -> Iterator[_Candidate]:
             yield candidate  # a score (20–18), not the years of "2026—2028年"
 
 
-def _dates(sentence: str, tokens: list[_Token], year_only: bool, several_years: bool = False) -> Iterator[_Candidate]:
+def _dates(sentence: str, tokens: Sequence[_Token], year_only: bool, several_years: bool = False) -> Iterator[_Candidate]:
     if year_only:
         if several_years:
             yield from _regex_spans(_YEAR_RANGE, sentence, 1.1)
