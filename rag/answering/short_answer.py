@@ -76,7 +76,7 @@ _UNITS = (
     "次个人名位年天日月周小时分钟秒岁米厘米毫米公里千米英里英尺英寸码吨公斤千克克磅元美元英镑欧元亿万千百"
     "倍家座所辆架艘条项种本部场届轮期层户只头件台颗枚"
 )
-_PLACE_SUFFIX = (
+PLACE_SUFFIX = (
     "省",
     "市",
     "县",
@@ -295,13 +295,13 @@ def _place_spans(tokens: Sequence[_Token]) -> Iterator[_Candidate]:
     for start, end in _runs(tokens, ("ns",)):
         yield _Candidate(start, end, 1.0)
     for token in tokens:
-        if len(token.word) >= 2 and token.word.endswith(_PLACE_SUFFIX) and token.tag.startswith("n"):
+        if len(token.word) >= 2 and token.word.endswith(PLACE_SUFFIX) and token.tag.startswith("n"):
             yield _Candidate(token.start, token.end, 0.9)
     for start, end in _runs(tokens, ("nt",)):
         yield _Candidate(start, end, 0.6)
 
 
-_LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"})
+LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"})
 _LOCATIVE_BONUS = 0.5
 
 
@@ -397,12 +397,12 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
     elif qtype is QuestionType.WHERE:
         # A place right after 在/于 ("在上海举行") is where something happens; other places in
         # the sentence are often only its subject's name ("长三角地区…座谈会").
-        after_locative = {c.start for c in _after(tokens, _LOCATIVES, 0.8)}
+        after_locative = {c.start for c in _after(tokens, LOCATIVES, 0.8)}
         found += (
             _Candidate(c.start, c.end, c.prior + _LOCATIVE_BONUS) if c.start in after_locative else c
             for c in _place_spans(tokens)
         )
-        found += _after(tokens, _LOCATIVES, 0.8)
+        found += _after(tokens, LOCATIVES, 0.8)
     elif qtype is QuestionType.WHEN:
         found += _dates(
             sentence,

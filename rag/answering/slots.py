@@ -10,7 +10,17 @@ import re
 from ingest.text import jieba
 from rag.answering.provinces import PROVINCE_ABBREVIATION_CHARS
 from rag.answering.question_types import QuestionType
-from rag.answering.short_answer import LATIN, NAME_DOT, PUNCT, SURNAMES, ZH_NUM, known_word, pos_tags
+from rag.answering.short_answer import (
+    LATIN,
+    LOCATIVES,
+    NAME_DOT,
+    PLACE_SUFFIX,
+    PUNCT,
+    SURNAMES,
+    ZH_NUM,
+    known_word,
+    pos_tags,
+)
 
 _PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _COMMON_WORD_FREQ = 5000  # jieba counts: 水平 13,880 is a word; 建国 3,083 is also a given name
@@ -78,4 +88,26 @@ def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
         inside_name = at > 0 and sentence[at - 1].isascii() and sentence[at - 1].isalpha()
         a_day = phrase.rstrip().endswith(("日", "号", "月"))  # "21日" dates, it does not count
         return bool(_NUMERAL.search(phrase)) and not inside_name and not a_day
+    if qtype is QuestionType.WHERE:
+        return names_a_place(phrase) or _after_locative(phrase, sentence)
     return True
+
+
+# Buildings and grounds are where things happen too (哈佛大学, 人民大会堂, 体育场).
+_VENUE_SUFFIX = ("大学", "学院", "中心", "馆", "场", "院", "宫", "堂", "园", "厅", "站", "港", "寺", "楼", "塔", "桥", "大厦", "广场")
+
+
+def names_a_place(phrase: str) -> bool:
+    """A place or venue name by jieba's tag or its ending (上海, 安徽省, 维斯瓦河, 人民大会堂), or
+    a Latin one; not an organization that only names who met ("党委政府秘书长座谈会")."""
+    if LATIN.search(phrase):
+        return True
+    ending = phrase.rstrip().endswith((*PLACE_SUFFIX, *_VENUE_SUFFIX))
+    return ending or any(token.tag.startswith("ns") for token in pos_tags(phrase))
+
+
+def _after_locative(phrase: str, sentence: str) -> bool:
+    """An organization or a building is where something happens when the sentence puts it after
+    在/于 ("在人民大会堂举行"); "党委政府秘书长座谈会" only names who met."""
+    at = sentence.find(phrase)
+    return at > 0 and sentence[:at].rstrip().endswith(tuple(LOCATIVES))

@@ -6,6 +6,7 @@ import pytest
 import ingest
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.short_answer import extract_short_answer
+from rag.answering.slots import fills_slot
 from rag.language import detect_language
 from rag.retrieval.glossary import Glossary
 
@@ -166,3 +167,17 @@ def test_ordinary_words_are_clearly_not_a_person():
     assert clearly_not_a_person("领导座谈会") and clearly_not_a_person("成果发布会")
     # names, organizations and transliterations may answer a who-question
     assert not any(clearly_not_a_person(p) for p in ("王浩", "安徽省委", "凯瑟琳温克沃斯", "约什·诺曼"))
+
+
+@pytest.mark.parametrize(
+    ("phrase", "sentence", "fills"),
+    [
+        ("上海", "座谈会在上海举行。", True),  # tagged as a place
+        ("安徽省", "会议在安徽省召开。", True),
+        ("人民大会堂", "会议在人民大会堂举行。", True),  # an organization's tag, but after 在
+        ("哈佛大学", "哈佛体育场属于哈佛大学。", True),  # a venue by its ending
+        ("党委政府", "并行召开了党委政府秘书长座谈会。", False),  # who met, not where
+    ],
+)
+def test_a_where_answer_must_be_a_place(phrase: str, sentence: str, fills: bool) -> None:
+    assert fills_slot(phrase, sentence, QuestionType.WHERE) is fills
