@@ -46,7 +46,7 @@ from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
 from rag.answering.report_mentions import ReportMentions
 from rag.answering.role_speakers import holder, speaker_by_post, with_holder
-from rag.answering.short_answer import extract_short_answer
+from rag.answering.short_answer import extract_short_answer, phrase_alignment
 from rag.answering.slots import fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.language import detect_language
@@ -104,6 +104,7 @@ SLOT_DEPTH = 5
 SLOT_MARGIN = 0.03
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 MIN_SENTENCE_CHARS = 4
+MAX_ALIGNED_CHARS = 4.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,10 @@ class SentenceWeights:
     # similarity (rag.answering.hubness); tuned on the dev split: 0.25 / 0.5 / 0.75 / 1.0 gave
     # English accuracy 0.620 / 0.641 / 0.641 / 0.641.
     hubness: dict[str, float] = field(default_factory=lambda: {"en": 0.5})
+    # ... and this much more per character of the question's context around its question word
+    # that sits around the phrase too (Chinese; up to MAX_ALIGNED_CHARS). XQuAD zh, dev half
+    # (even articles): accuracy 0.7010 at 0, 0.7026 at 0.005, 0.01 and 0.02.
+    aligned_phrase: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -526,6 +531,11 @@ class Answerer:
             if short and not fills_slot(short, item.sentence.text, qtype):
                 short = None  # the extractor's best guess is not of the asked kind
             bonus = self.weights.answer_type if short else 0.0
+            if short and language == "zh":
+                # The phrase stands where the question word stands ("在哪里举行" / "在上海举行"),
+                # not merely somewhere in a sentence that shares words ("此次座谈会以及长三角…").
+                aligned = phrase_alignment(focus, item.sentence.text, short)
+                bonus += self.weights.aligned_phrase * min(aligned, MAX_ALIGNED_CHARS)
             top.append(replace(item, short_answer=short, score=item.score + bonus))
         return sorted(top, key=lambda s: -s.score) + ranked[depth:]
 

@@ -582,6 +582,12 @@ def _alignment(question: str, sentence: str, candidate: _Candidate) -> float:
     return aligned(before, after, wh_contexts(question))
 
 
+def phrase_alignment(question: str, sentence: str, phrase: str) -> float:
+    """`_alignment` of the first occurrence of `phrase` in `sentence` (0 when it is not there)."""
+    at = sentence.find(phrase)
+    return 0.0 if at < 0 else _alignment(question, sentence, _Candidate(at, at + len(phrase), 0.0))
+
+
 def wh_contexts(question: str) -> list[tuple[set[str], set[str]]]:
     """For each question word, the question's text before it (reversed) and after it."""
     contexts = []

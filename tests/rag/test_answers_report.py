@@ -110,6 +110,9 @@ def test_questions_the_report_does_not_answer_are_refused(
         ),
         # "党委政府秘书长座谈会" in a close sentence names who met, not where: 上海 is the place
         ("Where was the symposium held?", "上海"),
+        # "在哪里举行" / "在上海举行": the place where the question word stands, not the region
+        # named in a sentence about "此次座谈会以及长三角一体化发展主要成果"
+        ("这次座谈会在哪里举行？", "上海"),
         ("方厅水院横跨了几个省级行政区域？", "三个"),
         ("How many provincial-level regions does the pictured building straddle?", "三个"),
         ("举办的是第几届长三角一体化发展高层论坛？", "第八届"),

@@ -181,3 +181,12 @@ def test_ordinary_words_are_clearly_not_a_person():
 )
 def test_a_where_answer_must_be_a_place(phrase: str, sentence: str, fills: bool) -> None:
     assert fills_slot(phrase, sentence, QuestionType.WHERE) is fills
+
+
+def test_alignment_counts_the_question_context_around_the_phrase() -> None:
+    from rag.answering.short_answer import phrase_alignment
+
+    question = "这次座谈会在哪里举行？"
+    assert phrase_alignment(question, "长三角地区主要领导座谈会在上海举行。", "上海") >= 3.0  # 座谈会在 … 举行
+    assert phrase_alignment(question, "通报了此次座谈会以及长三角一体化发展主要成果。", "长三角") == 0.0
+    assert phrase_alignment(question, "座谈会在上海举行。", "杭州") == 0.0  # not in the sentence
