@@ -136,7 +136,7 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
             last = tokens[j]
             if blocked(last):
                 break
-            if not last.word.strip() or last.word in PUNCT:
+            if not last.word.strip() or last.word in PUNCT or (j + 1 < len(tokens) and _bound(tokens[j + 1])):
                 continue
             candidate = _Candidate(first.start, last.end, 0.0)
             if not _balanced(sentence[first.start : last.end]) or _in_question(question, sentence, candidate, anchors):
@@ -166,6 +166,14 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                     )
                 )
     return found
+
+
+_BOUND_TAGS = ("k", "zg", "ng", "vg", "ag")  # suffixes and morphemes jieba leaves on their own
+
+
+def _bound(token: _Token) -> bool:
+    """One character that belongs to the word before it: 委 in 国家发展改革委."""
+    return len(token.word) == 1 and token.tag in _BOUND_TAGS
 
 
 def _asked_noun_after(sentence: str, position: int, asked_noun: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.text import jieba
+from ingest.text import jieba, jieba_posseg
 from rag.answering.provinces import PROVINCE_ABBREVIATION_CHARS
 from rag.answering.question_types import QuestionType
 from rag.answering.short_answer import (
@@ -69,10 +69,23 @@ def clearly_not_a_person(phrase: str) -> bool:
     if not tokens or any(dot in phrase for dot in NAME_DOT) or LATIN.search(phrase):
         return False
     return all(
-        known_word(token.word) and token.tag.startswith(_COMMON_TAGS) and not token.tag.startswith(_NAME_LIKE_TAGS)
+        known_word(token.word)
+        and (
+            (token.tag.startswith(_COMMON_TAGS) and not token.tag.startswith(_NAME_LIKE_TAGS))
+            or _verbs_only(token.word)
+        )
         for token in tokens
         if token.word.strip() and token.word not in PUNCT
     )
+
+
+def _verbs_only(word: str) -> bool:
+    """A word jieba's dictionary tags as a name but that is made of verbs: 应邀出席 ("attend on
+    invitation") is listed as nr, yet reads 应邀 + 出席. Names are not made of verbs."""
+    tags = jieba_posseg().dt.word_tag_tab
+    parts = [part for part in jieba().cut_for_search(word) if part != word]
+    covered = sum(map(len, parts)) >= len(word)
+    return bool(parts) and covered and all(str(tags.get(part, "")).startswith("v") for part in parts)
 
 
 def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:

@@ -190,3 +190,13 @@ def test_alignment_counts_the_question_context_around_the_phrase() -> None:
     assert phrase_alignment(question, "长三角地区主要领导座谈会在上海举行。", "上海") >= 3.0  # 座谈会在 … 举行
     assert phrase_alignment(question, "通报了此次座谈会以及长三角一体化发展主要成果。", "长三角") == 0.0
     assert phrase_alignment(question, "座谈会在上海举行。", "杭州") == 0.0  # not in the sentence
+
+
+def test_a_run_of_verbs_is_not_a_person() -> None:
+    from rag.answering.slots import clearly_not_a_person
+
+    # jieba's dictionary lists 应邀出席 ("attend on invitation") as a name (nr)
+    assert clearly_not_a_person("应邀出席")
+    assert not fills_slot("应邀出席", "国家发展改革委相关负责同志应邀出席会议。", QuestionType.WHO)
+    for name in ("刘小涛", "司马相如", "上官婉儿"):
+        assert not clearly_not_a_person(name)
