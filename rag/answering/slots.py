@@ -100,10 +100,23 @@ def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
         at = sentence.find(phrase)
         inside_name = at > 0 and sentence[at - 1].isascii() and sentence[at - 1].isalpha()
         a_day = phrase.rstrip().endswith(("日", "号", "月"))  # "21日" dates, it does not count
-        return bool(_NUMERAL.search(phrase)) and not inside_name and not a_day
+        return bool(_NUMERAL.search(phrase)) and not inside_name and not a_day and not _quoted(phrase, sentence)
+    if qtype in (QuestionType.WHERE, QuestionType.WHICH_PLACE) and _COUNTED_PLACES.match(phrase):
+        return False  # "三省一市" counts places, it names none
     if qtype is QuestionType.WHERE:
         return names_a_place(phrase) or _after_locative(phrase, sentence)
     return True
+
+
+# A count of places: 三省, 两市, 三省一市, 3个城市.
+_COUNTED_PLACES = re.compile(rf"[0-9{ZH_NUM}]+个?(?:省|市|县|区|国|州|地)")
+
+
+def _quoted(phrase: str, sentence: str) -> bool:
+    """A phrase that is a quoted name ("十五五" in “十五五”规划): a plan, not a count."""
+    at = sentence.find(phrase)
+    end = at + len(phrase)
+    return at > 0 and sentence[at - 1] in "“‘\"「《" and end < len(sentence) and sentence[end] in "”’\"」》"
 
 
 # Buildings and grounds are where things happen too (哈佛大学, 人民大会堂, 体育场).

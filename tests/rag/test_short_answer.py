@@ -200,3 +200,13 @@ def test_a_run_of_verbs_is_not_a_person() -> None:
     assert not fills_slot("应邀出席", "国家发展改革委相关负责同志应邀出席会议。", QuestionType.WHO)
     for name in ("刘小涛", "司马相如", "上官婉儿"):
         assert not clearly_not_a_person(name)
+
+
+def test_a_count_of_places_and_a_quoted_plan_do_not_fill_their_slots() -> None:
+    # "三省一市" counts places; it answers no "which province"
+    assert not fills_slot("三省", "龚正、刘小涛、刘捷、王清宪分别代表三省一市讲话。", QuestionType.WHICH_PLACE)
+    assert not fills_slot("三省一市", "三省一市在上海召开会议。", QuestionType.WHERE)
+    assert fills_slot("安徽省", "座谈会在安徽省召开。", QuestionType.WHICH_PLACE)
+    # “十五五” names a five-year plan; it counts nothing
+    assert not fills_slot("十五五", "以“奋楫扬帆‘十五五’,启航开拓新征程”为主题", QuestionType.HOW_MANY)
+    assert fills_slot("三个", "跨越沪苏浙三个省级行政区域", QuestionType.HOW_MANY)
