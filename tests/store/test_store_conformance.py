@@ -134,6 +134,19 @@ def test_filter_by_document(store: ChunkStore) -> None:
     assert snapshot(store) == kept
 
 
+def test_documents_changed_in_one_write_equal_a_fresh_ingest(store: ChunkStore, tmp_path: Path) -> None:
+    """Stale rows are deleted per group of documents (one filter): each changed document loses
+    its old chunks, and no other document loses any."""
+    ingest(store, doc("a.txt", REPORT_A), doc("b.txt", REPORT_B), doc("c.txt", REPORT_C))
+    changed = [doc("a.txt", REPORT_A.replace("安徽省", "浙江省")), doc("b.txt", "高层论坛\n\n论坛发布了多项成果。")]
+    report = ingest(store, *changed, doc("c.txt", REPORT_C))
+    assert sorted(report.updated) == sorted(d.id for d in changed) and report.unchanged == [doc("c.txt", "").id]
+    reference = DirectoryStore(tmp_path / "reference", "flat")
+    ingest(reference, *changed, doc("c.txt", REPORT_C))
+    assert snapshot(store) == snapshot(reference)
+    assert store.count() == reference.count()
+
+
 def test_model_mismatch_is_caught(store: ChunkStore) -> None:
     ingest(store, doc("a.txt", REPORT_A))
     with pytest.raises(ModelMismatch, match="rebuild"):
