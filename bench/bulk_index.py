@@ -65,27 +65,29 @@ def _sentence_vectors(texts: list[str], embedder: Any, cache: Path) -> np.ndarra
     return np.vstack([known[text] for text in texts])
 
 
-def build_bulk(
-    target: Path,
-    chunks: int,
-    sentences: list[str],
-    embedder: Any,
-    settings: Any,
-    cache: Path,
-    seed: int = 0,
-) -> BulkReport:
-    """Write an index of about `chunks` synthetic chunks to the index directory `target`.
+@dataclass(frozen=True)
+class BulkCorpus:
+    """Documents, chunks (rows sorted by document id, then position) and what each store writes."""
 
-    settings: rag.config.Settings (chunking, token encoding, index type); cache: where the
-    sentence vectors are kept between builds."""
-    import bm25s
+    documents: list[Any]
+    chunks: list[Any]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray  # one row per sentence of each chunk, in chunk order
+    tokens: list[list[str]]  # each chunk's BM25 tokens (see `_tokens`)
+    seconds: dict[str, float]
 
+
+def bulk_corpus(
+    chunks: int, sentences: list[str], embedder: Any, settings: Any, cache: Path, seed: int = 0
+) -> BulkCorpus:
+    """About `chunks` synthetic chunks with their vectors and BM25 tokens (the module docstring).
+
+    settings: rag.config.Settings (chunking, token encoding); cache: where the sentence vectors
+    are kept between builds."""
     from ingest.chunking import chunk_document
-    from ingest.index import ReportIndex, manifest_for
-    from ingest.lexical import LexicalIndex, tokenize
+    from ingest.lexical import tokenize
     from ingest.loading import load_text
     from ingest.tokens import count_tokens, get_encoding
-    from ingest.vector_index import VectorIndex
 
     seconds: dict[str, float] = {}
     pool = sorted(set(sentences))
@@ -113,6 +115,8 @@ def build_bulk(
     distinct = sorted({s.text for chunk in all_chunks for s in chunk.sentences})
     vectors = _sentence_vectors(distinct, embedder, cache)
     tokens_of = {text: tokenize(text) for text in distinct}
+    contexts = {chunk.context: tokenize(chunk.context) for chunk in all_chunks if chunk.context}
+    tokens = [_tokens(chunk, tokens_of, contexts) for chunk in all_chunks]
     row_of = {text: row for row, text in enumerate(distinct)}
     sentence_rows = [row_of[s.text] for chunk in all_chunks for s in chunk.sentences]
     seconds["sentences"] = time.perf_counter() - started
@@ -128,36 +132,115 @@ def build_bulk(
         row += count
     chunk_vectors /= np.linalg.norm(chunk_vectors, axis=1, keepdims=True)
     seconds["vectors"] = time.perf_counter() - started
+    return BulkCorpus(documents, all_chunks, chunk_vectors, sentence_vectors, tokens, seconds)
 
+
+def _report(corpus: BulkCorpus, seconds: dict[str, float]) -> BulkReport:
+    return BulkReport(
+        len(corpus.chunks),
+        len(corpus.documents),
+        len(corpus.sentence_vectors),
+        {k: round(v, 1) for k, v in {**corpus.seconds, **seconds}.items()},
+    )
+
+
+def build_bulk(
+    target: Path,
+    chunks: int,
+    sentences: list[str],
+    embedder: Any,
+    settings: Any,
+    cache: Path,
+    seed: int = 0,
+) -> BulkReport:
+    """Write an index of about `chunks` synthetic chunks to the index directory `target`.
+
+    settings: rag.config.Settings (chunking, token encoding, index type); cache: where the
+    sentence vectors are kept between builds."""
+    import bm25s
+
+    from ingest.index import ReportIndex, manifest_for
+    from ingest.lexical import LexicalIndex
+    from ingest.vector_index import VectorIndex
+
+    corpus = bulk_corpus(chunks, sentences, embedder, settings, cache, seed)
+    seconds: dict[str, float] = {}
     started = time.perf_counter()
     bm25 = bm25s.BM25()
-    contexts = {chunk.context: tokenize(chunk.context) for chunk in all_chunks if chunk.context}
-    bm25.index([_tokens(chunk, tokens_of, contexts) or ["<empty>"] for chunk in all_chunks], show_progress=False)
-    lexical = LexicalIndex(bm25, frozenset(bm25.vocab_dict), len(all_chunks))
+    bm25.index([tokens or ["<empty>"] for tokens in corpus.tokens], show_progress=False)
+    lexical = LexicalIndex(bm25, frozenset(bm25.vocab_dict), len(corpus.chunks))
     seconds["bm25"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    index_kind = VectorIndex.build(chunk_vectors, settings.index_type)
+    index_kind = VectorIndex.build(corpus.chunk_vectors, settings.index_type)
     seconds["faiss"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    dimension = int(corpus.chunk_vectors.shape[1])
     manifest = manifest_for(
-        documents, all_chunks, str(embedder.model_id), int(vectors.shape[1]), settings.chunking.as_dict(), index_kind.kind
+        corpus.documents,
+        corpus.chunks,
+        str(embedder.model_id),
+        dimension,
+        settings.chunking.as_dict(),
+        index_kind.kind,
     )
     index = ReportIndex(
         manifest,
-        {doc.id: doc for doc in documents},
-        all_chunks,
-        chunk_vectors,
-        sentence_vectors,
+        {doc.id: doc for doc in corpus.documents},
+        corpus.chunks,
+        corpus.chunk_vectors,
+        corpus.sentence_vectors,
         index_kind,
         lexical,
     )
     index.save(target)
     seconds["save"] = time.perf_counter() - started
-    return BulkReport(
-        len(all_chunks), len(documents), len(sentence_rows), {k: round(v, 1) for k, v in seconds.items()}
-    )
+    return _report(corpus, seconds)
+
+
+def build_bulk_milvus(
+    uri: str,
+    collection: str,
+    chunks: int,
+    sentences: list[str],
+    embedder: Any,
+    settings: Any,
+    cache: Path,
+    seed: int = 0,
+) -> BulkReport:
+    """Write the same corpus as `build_bulk` into the Milvus `collection` at `uri`, replacing it,
+    through `MilvusStore.write` with the BM25 tokens computed once per sentence.
+
+    The rows, batches, index choice and manifest row are the store's; only the tokenizer is the
+    bulk one (`tokenize` of a chunk's text is looked up from `_tokens`)."""
+    from ingest.store.base import DocumentPart, StoreInfo
+    from ingest.store.milvus import MilvusStore
+
+    corpus = bulk_corpus(chunks, sentences, embedder, settings, cache, seed)
+    started = time.perf_counter()
+    tokens_of = {chunk.embedding_text(): tokens for chunk, tokens in zip(corpus.chunks, corpus.tokens, strict=True)}
+    parts, row, sentence_row = [], 0, 0
+    by_doc: dict[str, list[Any]] = {}
+    for chunk in corpus.chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    for document in corpus.documents:
+        own = by_doc.get(document.id, [])
+        sentence_count = sum(len(chunk.sentences) for chunk in own)
+        parts.append(
+            DocumentPart(
+                document,
+                own,
+                corpus.chunk_vectors[row : row + len(own)],
+                corpus.sentence_vectors[sentence_row : sentence_row + sentence_count],
+            )
+        )
+        row += len(own)
+        sentence_row += sentence_count
+    info = StoreInfo(str(embedder.model_id), int(corpus.chunk_vectors.shape[1]), settings.chunking.as_dict())
+    store = MilvusStore(uri, collection, index_type=settings.index_type, tokenize=tokens_of.__getitem__)
+    store.write(info, parts, replace_all=True)
+    return _report(corpus, {"write": time.perf_counter() - started})
 
 
 def _tokens(chunk: Any, tokens_of: dict[str, list[str]], contexts: dict[str, list[str]]) -> list[str]:

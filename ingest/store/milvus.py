@@ -101,13 +101,24 @@ class MilvusCorpus:
 class MilvusStore:
     shared = True
 
-    def __init__(self, uri: str, collection: str, *, token: str = "", index_type: str = "auto") -> None:
+    def __init__(
+        self,
+        uri: str,
+        collection: str,
+        *,
+        token: str = "",
+        index_type: str = "auto",
+        tokenize: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        """tokenize: the BM25 terms of a chunk's text, `ingest.lexical.tokenize` unless given
+        (bench.bulk_index gives the same terms computed once per distinct sentence)."""
         self.uri = uri
         self.location = uri
         self.collection = collection
         self.docs_collection = f"{collection}_docs"
         self.token = token
         self.index_type = index_type
+        self._tokenize = tokenize
         self._client: Any = None
         self._lock = threading.Lock()
         self._corpus: tuple[str, MilvusCorpus] | None = None
@@ -360,7 +371,9 @@ class MilvusStore:
         *,
         replace_all: bool = False,
     ) -> None:
-        from ingest.lexical import tokenize
+        from ingest.lexical import tokenize as default_tokenize
+
+        tokenize = self._tokenize or default_tokenize
 
         def run(client: Any) -> None:
             if replace_all:
