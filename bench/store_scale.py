@@ -12,10 +12,11 @@ server holding that store needs.
 
     python -m bench.store_scale [--sizes 10000,100000] [--stores directory,lite] [--questions 40]
 
-1M is `--sizes 1000000` (hours for Milvus Lite on 2 cores at its ~50 chunks/s). `--bulk` builds
-each store with bench.bulk_index instead of the ingest pipeline (what it approximates is said
-there): the directory index written directly (minutes for 1M), the Milvus Lite collection
-through `MilvusStore.write`; the query phase is the same.
+1M is `--sizes 1000000`. `--bulk` builds each store with bench.bulk_index instead of the ingest
+pipeline (what it approximates is said there): the directory index written directly (minutes
+for 1M), the Milvus Lite collection through `MilvusStore.write` (~1,170 chunks/s here; Lite holds
+the collection in this process's memory, ~53 MB per 1k chunks at build time, so 1M does not fit
+in 24 GB: BENCHMARKS.md). The query phase is the same.
 """
 
 from __future__ import annotations
