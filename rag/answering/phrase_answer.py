@@ -29,19 +29,19 @@ from pathlib import Path
 
 from rag.answering.question_types import QuestionType
 from rag.answering.short_answer import (
-    _ZH_ASKED,
     PUNCT,
-    _Anchor,
-    _Candidate,
-    _compact,
-    _in_question,
-    _longest_shared,
-    _proximity,
-    _Token,
-    _zh_anchors,
+    ZH_ASKED,
+    Anchor,
+    Candidate,
+    Token,
     aligned,
+    compact,
+    in_question,
+    longest_shared,
     pos_tags,
+    proximity,
     wh_contexts,
+    zh_anchors,
 )
 
 PHRASE_TYPES = frozenset({QuestionType.WHAT, QuestionType.OTHER})  # 什么, 如何 / 怎样
@@ -106,25 +106,25 @@ def default_model() -> PhraseModel:
 def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
     """Runs of up to `MAX_WORDS` words of `sentence` that the question does not share, in one clause."""
     tokens = pos_tags(sentence)
-    anchors = _zh_anchors(question, sentence)
+    anchors = zh_anchors(question, sentence)
     shared = [False] * len(sentence)
     for anchor in anchors:
         shared[anchor.start : anchor.end] = [True] * (anchor.end - anchor.start)
 
-    def blocked(token: _Token) -> bool:
+    def blocked(token: Token) -> bool:
         return any(shared[token.start : token.end]) or any(char in _CLAUSE for char in token.word)
 
     contexts = wh_contexts(question)
     # Each candidate's context on either side, compacted once per position, not per candidate.
-    before = {token.start: _compact(sentence[: token.start])[::-1] for token in tokens}
-    after = {token.end: _compact(sentence[token.end :]) for token in tokens}
+    before = {token.start: compact(sentence[: token.start])[::-1] for token in tokens}
+    after = {token.end: compact(sentence[token.end :]) for token in tokens}
 
     def alignment(start: int, end: int) -> float:
         if end not in after:
-            after[end] = _compact(sentence[end:])
+            after[end] = compact(sentence[end:])
         return aligned(before[start], after[end], contexts)
 
-    head_match = _ZH_ASKED.search(question)
+    head_match = ZH_ASKED.search(question)
     head = head_match.group(1) if head_match else ""
     asked = _ASKED_NOUN.search(question)
     asked_noun = asked.group(1) if asked else ""
@@ -138,8 +138,8 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                 break
             if not last.word.strip() or last.word in PUNCT or (j + 1 < len(tokens) and _bound(tokens[j + 1])):
                 continue
-            candidate = _Candidate(first.start, last.end, 0.0)
-            if not _balanced(sentence[first.start : last.end]) or _in_question(question, sentence, candidate, anchors):
+            candidate = Candidate(first.start, last.end, 0.0)
+            if not _balanced(sentence[first.start : last.end]) or in_question(question, sentence, candidate, anchors):
                 continue
             left_edge = i == 0 or blocked(tokens[i - 1])
             right_edge = j == len(tokens) - 1 or blocked(tokens[j + 1])
@@ -155,7 +155,7 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
             noun = _asked_noun_after(sentence, last.end, asked_noun)
             if noun:
                 # The question's own noun closes the name it asks for ("虹桥国际开放枢纽").
-                extended = _Candidate(first.start, last.end + len(noun), 0.0)
+                extended = Candidate(first.start, last.end + len(noun), 0.0)
                 found.append(
                     PhraseCandidate(
                         extended.start,
@@ -171,7 +171,7 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
 _BOUND_TAGS = ("k", "zg", "ng", "vg", "ag")  # suffixes and morphemes jieba leaves on their own
 
 
-def _bound(token: _Token) -> bool:
+def _bound(token: Token) -> bool:
     """One character that belongs to the word before it: 委 in 国家发展改革委."""
     return len(token.word) == 1 and token.tag in _BOUND_TAGS
 
@@ -198,10 +198,10 @@ def _balanced(text: str) -> bool:
 
 def _features(
     sentence: str,
-    candidate: _Candidate,
-    anchors: list[_Anchor],
-    first: _Token,
-    last: _Token,
+    candidate: Candidate,
+    anchors: list[Anchor],
+    first: Token,
+    last: Token,
     alignment: Callable[[int, int], float],
     asked_head: str,
     left_edge: bool,
@@ -209,10 +209,10 @@ def _features(
     asked_noun_end: bool,
 ) -> tuple[float, ...]:
     text = sentence[candidate.start : candidate.end]
-    length = len(_compact(text))
+    length = len(compact(text))
     return (
         alignment(candidate.start, candidate.end),
-        _proximity(sentence, candidate, anchors),
+        proximity(sentence, candidate, anchors),
         float(length),
         float(max(0, length - 4)),
         float(last.tag.startswith(_CONTENT_END_TAGS)),
@@ -222,7 +222,7 @@ def _features(
         float(last.tag.startswith("v") and not last.tag.startswith("vn")),
         float(left_edge),
         float(right_edge),
-        float(_longest_shared(asked_head, text)) if asked_head else 0.0,
+        float(longest_shared(asked_head, text)) if asked_head else 0.0,
         float(candidate.start > 0 and sentence[candidate.start - 1] in _OPENING_QUOTES),
         float(asked_noun_end),
     )

@@ -154,7 +154,7 @@ _DURATION_QUESTION = re.compile(r"多久|多长时间|多少年|how long", re.IG
 _TIME_UNITS = ("年", "月", "天", "日", "周", "小时", "分钟", "秒", "世纪")
 _COUNTED_UNIT = re.compile(rf"(?:多少|几)\s*([{_UNITS}])")
 # The noun a Chinese question asks about: 哪个方案 / 什么组织 / 哪支球队 -> 方案 / 组织 / 球队.
-_ZH_ASKED = re.compile(
+ZH_ASKED = re.compile(
     r"(?:哪|什么|何)(?:一|个|些|位|种|类|支|家|条|座|所|项|部)?([^，,。？?！!是的了在和与]{2,6})"
 )
 _EN_FOCUS = re.compile(
@@ -162,7 +162,7 @@ _EN_FOCUS = re.compile(
 )
 
 
-class _Token(NamedTuple):
+class Token(NamedTuple):
     start: int
     end: int
     word: str
@@ -170,14 +170,14 @@ class _Token(NamedTuple):
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     start: int
     end: int
     prior: float  # how typical this kind of candidate is for the question type
 
 
 @dataclass(frozen=True)
-class _Anchor:
+class Anchor:
     start: int
     end: int
     weight: float
@@ -189,12 +189,12 @@ class _Anchor:
 # jieba's tagger costs ~1 ms a sentence and was a third of an answer's time; a report's questions
 # keep landing on the same sentences, so the tags of recent ones are kept (a few MB at most).
 @lru_cache(maxsize=16384)
-def pos_tags(text: str) -> tuple[_Token, ...]:
+def pos_tags(text: str) -> tuple[Token, ...]:
     """jieba's words of `text` with their part-of-speech tags and offsets into `text`."""
     tokens = []
     position = 0
     for pair in jieba_posseg().cut(text):
-        tokens.append(_Token(position, position + len(pair.word), pair.word, pair.flag))
+        tokens.append(Token(position, position + len(pair.word), pair.word, pair.flag))
         position += len(pair.word)
     return tuple(tokens)
 
@@ -206,27 +206,27 @@ def known_word(word: str) -> bool:
 # --- candidates ---------------------------------------------------------------------------------
 
 
-def _trimmed(text: str, start: int, end: int, prior: float) -> _Candidate | None:
+def _trimmed(text: str, start: int, end: int, prior: float) -> Candidate | None:
     """A candidate without the spaces at its ends, or None when nothing is left."""
     while start < end and text[start] in _SPACES:
         start += 1
     while end > start and text[end - 1] in _SPACES:
         end -= 1
-    return _Candidate(start, end, prior) if end > start else None
+    return Candidate(start, end, prior) if end > start else None
 
 
-def _regex_spans(pattern: re.Pattern[str], text: str, prior: float) -> Iterator[_Candidate]:
+def _regex_spans(pattern: re.Pattern[str], text: str, prior: float) -> Iterator[Candidate]:
     for match in pattern.finditer(text):
         candidate = _trimmed(text, match.start(), match.end(), prior)
         if candidate:
             yield candidate
 
 
-def _runs(tokens: Sequence[_Token], inside: Iterable[str], min_chars: int = 2) -> Iterator[tuple[int, int]]:
+def _runs(tokens: Sequence[Token], inside: Iterable[str], min_chars: int = 2) -> Iterator[tuple[int, int]]:
     """Maximal runs of tokens whose tag starts with one of `inside`; spaces may join them."""
     tags = tuple(inside)
-    run: list[_Token] = []
-    for token in [*tokens, _Token(0, 0, "", "x")]:
+    run: list[Token] = []
+    for token in [*tokens, Token(0, 0, "", "x")]:
         if token.word.strip() and token.tag.startswith(tags):
             run.append(token)
         elif run and not token.word.strip() and token.word:
@@ -237,7 +237,7 @@ def _runs(tokens: Sequence[_Token], inside: Iterable[str], min_chars: int = 2) -
             run = []
 
 
-def _person_spans(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidate]:
+def _person_spans(sentence: str, tokens: Sequence[Token]) -> Iterator[Candidate]:
     """Names: nr tags, unknown surname-led words (信长星), and transliterations joined by ·."""
     for i, token in enumerate(tokens):
         if not CJK_CHAR.match(token.word):
@@ -248,11 +248,11 @@ def _person_spans(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidat
             start += 1
         after_title = i > 0 and bool(_TITLES.search(tokens[i - 1].word))
         if token.tag.startswith("nr"):
-            yield _Candidate(start, token.end, 1.0)
+            yield Candidate(start, token.end, 1.0)
         elif 2 <= len(token.word) <= 3 and token.word[0] in SURNAMES and not known_word(token.word):
-            yield _Candidate(start, token.end, 0.9 if after_title else 0.7)
+            yield Candidate(start, token.end, 0.9 if after_title else 0.7)
         elif after_title and 2 <= len(token.word) <= 3 and token.tag in ("n", "nz", "nrt"):
-            yield _Candidate(start, token.end, 0.6)
+            yield Candidate(start, token.end, 0.6)
     # Transliterated names join their parts with a middle dot: 卡万·肖特, 约翰·菲茨杰拉德·肯尼迪.
     starts = {token.start: token for token in tokens}
     ends = {token.end: token for token in tokens}
@@ -267,10 +267,10 @@ def _person_spans(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidat
             first = left.start + (len(left.word) >= 3 and left.word[0] in _LEADING_FUNCTION)
             dotted.append((first, right.end))
     for start, end in dotted:
-        yield _Candidate(start, end, 1.2)
+        yield Candidate(start, end, 1.2)
 
 
-def _outside(candidates: list[_Candidate], spans: list[_Candidate]) -> list[_Candidate]:
+def _outside(candidates: list[Candidate], spans: list[Candidate]) -> list[Candidate]:
     """Candidates not strictly inside one of `spans` (约什 inside 约什·诺曼 is not a name)."""
     return [
         c
@@ -281,36 +281,36 @@ def _outside(candidates: list[_Candidate], spans: list[_Candidate]) -> list[_Can
     ]
 
 
-def _org_spans(tokens: Sequence[_Token], prior: float) -> Iterator[_Candidate]:
+def _org_spans(tokens: Sequence[Token], prior: float) -> Iterator[Candidate]:
     """Organizations and teams: nt words, and noun runs ending like one (新英格兰爱国者队)."""
     for start, end in _runs(tokens, ("nt",)):
-        yield _Candidate(start, end, prior)
+        yield Candidate(start, end, prior)
     for start, end in _runs(tokens, ("n", "j", "eng")):
         text = "".join(token.word for token in tokens if start <= token.start < end)
         if text.endswith(_ORG_SUFFIX):
-            yield _Candidate(start, end, prior)
+            yield Candidate(start, end, prior)
 
 
-def _place_spans(tokens: Sequence[_Token]) -> Iterator[_Candidate]:
+def _place_spans(tokens: Sequence[Token]) -> Iterator[Candidate]:
     for start, end in _runs(tokens, ("ns",)):
-        yield _Candidate(start, end, 1.0)
+        yield Candidate(start, end, 1.0)
     for token in tokens:
         if len(token.word) >= 2 and token.word.endswith(PLACE_SUFFIX) and token.tag.startswith("n"):
-            yield _Candidate(token.start, token.end, 0.9)
+            yield Candidate(token.start, token.end, 0.9)
     for start, end in _runs(tokens, ("nt",)):
-        yield _Candidate(start, end, 0.6)
+        yield Candidate(start, end, 0.6)
 
 
 LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"})
 _LOCATIVE_BONUS = 0.5
 
 
-def _after(tokens: Sequence[_Token], words: frozenset[str], prior: float) -> Iterator[_Candidate]:
+def _after(tokens: Sequence[Token], words: frozenset[str], prior: float) -> Iterator[Candidate]:
     """The noun phrase after one of `words` (在/位于...: the place; 称为...: the name)."""
     for i, token in enumerate(tokens):
         if token.word not in words:
             continue
-        run: list[_Token] = []
+        run: list[Token] = []
         for following in tokens[i + 1 :]:
             if not following.word.strip():
                 if run:
@@ -325,7 +325,7 @@ def _after(tokens: Sequence[_Token], words: frozenset[str], prior: float) -> Ite
         while run and (run[-1].tag in ("f", "uj", "a", "b") or not run[-1].word.strip()):
             run.pop()  # 中/上/内, 的 and modifiers close the phrase but are not part of it
         if run:
-            yield _Candidate(run[0].start, run[-1].end, prior)
+            yield Candidate(run[0].start, run[-1].end, prior)
 
 
 _EDITION_YEAR = re.compile(r"\d{4}\s*年度")
@@ -333,7 +333,7 @@ _TITLE = re.compile(r"《[^》]*》")
 _YEARS_BEFORE_NIAN = re.compile(r"(?:1\d|20)\d\d(?:\s*[-–—~至到]\s*(?:1\d|20)?\d\d)?")
 
 
-def _numbers(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidate]:
+def _numbers(sentence: str, tokens: Sequence[Token]) -> Iterator[Candidate]:
     """Numbers with the measure word that follows them: 308分, 24 次, 三次, 5.15亿年, 20–18."""
     pattern = re.compile(
         rf"(?:约|近|超过|逾|高达|大约|至少|多达)?\s*{_NUMBER}(?:\s*[-–~至到]\s*{_NUMBER})?\s*(?:[%％]|[万亿千百]+)?"
@@ -363,29 +363,29 @@ def _numbers(sentence: str, tokens: Sequence[_Token]) -> Iterator[_Candidate]:
             yield candidate  # a score (20–18), not the years of "2026—2028年"
 
 
-def _dates(sentence: str, tokens: Sequence[_Token], year_only: bool, several_years: bool = False) -> Iterator[_Candidate]:
+def _dates(sentence: str, tokens: Sequence[Token], year_only: bool, several_years: bool = False) -> Iterator[Candidate]:
     if year_only:
         if several_years:
             yield from _regex_spans(_YEAR_RANGE, sentence, 1.1)
         yield from _regex_spans(_YEAR, sentence, 1.0)
         return
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     for candidate in _regex_spans(_DATE, sentence, 1.0):
         if re.search(r"[年月日号]", sentence[candidate.start : candidate.end]):
             # A season or time of day right after the date belongs to it (1521年夏天).
             following = next((t for t in tokens if t.start == candidate.end and t.tag == "t"), None)
-            found.append(_Candidate(candidate.start, following.end if following else candidate.end, 1.0))
+            found.append(Candidate(candidate.start, following.end if following else candidate.end, 1.0))
     found += _regex_spans(_YEAR_RANGE, sentence, 1.1)
     found += _regex_spans(_ERA, sentence, 1.0)
     found += _regex_spans(_YEAR, sentence, 0.7)
-    found += (_Candidate(start, end, 0.6) for start, end in _runs(tokens, ("t",)))
+    found += (Candidate(start, end, 0.6) for start, end in _runs(tokens, ("t",)))
     # "2026年度座谈会" names the year's session; it does not say when anything happened.
     yield from (c for c in found if not _EDITION_YEAR.match(sentence, c.start))
 
 
-def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Candidate]:
+def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[Candidate]:
     tokens = pos_tags(sentence)
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     if qtype is QuestionType.WHO:
         found += _person_spans(sentence, tokens)
         found = _outside(found, [c for c in found if c.prior > 1.0])
@@ -399,7 +399,7 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
         # the sentence are often only its subject's name ("长三角地区…座谈会").
         after_locative = {c.start for c in _after(tokens, LOCATIVES, 0.8)}
         found += (
-            _Candidate(c.start, c.end, c.prior + _LOCATIVE_BONUS) if c.start in after_locative else c
+            Candidate(c.start, c.end, c.prior + _LOCATIVE_BONUS) if c.start in after_locative else c
             for c in _place_spans(tokens)
         )
         found += _after(tokens, LOCATIVES, 0.8)
@@ -421,10 +421,10 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
         found += _regex_spans(_QUOTED, sentence, 1.0)
         # What follows 称为 is the name itself: it outranks a nearby noun.
         found += _after(tokens, _CALLED_WORDS, 2.5)
-        found += (_Candidate(m.start(1), m.end(1), 2.5) for m in _CALLED_QUOTE.finditer(sentence))
+        found += (Candidate(m.start(1), m.end(1), 2.5) for m in _CALLED_QUOTE.finditer(sentence))
         found += _person_spans(sentence, tokens)
         found += _regex_spans(LATIN, sentence, 0.6)
-        found += (_Candidate(start, end, 0.7) for start, end in _runs(tokens, ("nz",)))
+        found += (Candidate(start, end, 0.7) for start, end in _runs(tokens, ("nz",)))
     elif qtype is QuestionType.WHAT:
         # Only titles and quoted terms. A bare noun phrase (here and for NAME) was the exact
         # answer to 17% of XQuAD's "what" questions: too few to lead a reply with.
@@ -435,12 +435,12 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[_Cand
     return found
 
 
-def _of_named_kind(question: str, sentence: str, candidates: list[_Candidate]) -> list[_Candidate]:
+def _of_named_kind(question: str, sentence: str, candidates: list[Candidate]) -> list[Candidate]:
     """ "Which province": a place named ...省 beats the region around it."""
     for pattern, endings in _PLACE_KINDS:
         if pattern.search(question):
             return [
-                _Candidate(c.start, c.end, c.prior + 0.5)
+                Candidate(c.start, c.end, c.prior + 0.5)
                 if sentence[c.start : c.end].endswith(endings)
                 else c
                 for c in candidates
@@ -448,7 +448,7 @@ def _of_named_kind(question: str, sentence: str, candidates: list[_Candidate]) -
     return candidates
 
 
-def _without_counted_unit(question: str, sentence: str, candidate: _Candidate) -> _Candidate:
+def _without_counted_unit(question: str, sentence: str, candidate: Candidate) -> Candidate:
     """ "丢了多少分" asks for the number of 分: the answer is "308", not "308分"."""
     unit = _COUNTED_UNIT.search(question)
     text = sentence[candidate.start : candidate.end]
@@ -460,7 +460,7 @@ def _without_counted_unit(question: str, sentence: str, candidate: _Candidate) -
 # --- anchors ------------------------------------------------------------------------------------
 
 
-def _zh_anchors(question: str, sentence: str) -> list[_Anchor]:
+def zh_anchors(question: str, sentence: str) -> list[Anchor]:
     """Stretches of `sentence` (two characters or more, or a number) that also occur in `question`."""
     anchors = []
     i = 0
@@ -471,22 +471,22 @@ def _zh_anchors(question: str, sentence: str) -> list[_Anchor]:
         text = sentence[i : i + length]
         content = [char for char in text if char not in PUNCT and char not in _ZH_STOP]
         if (length >= 2 and len(content) >= 2) or (length >= 1 and text.isdigit()):
-            anchors.append(_Anchor(i, i + length, float(len(content))))
+            anchors.append(Anchor(i, i + length, float(len(content))))
             i += length
         else:
             i += 1
     return anchors
 
 
-def _find(terms: Iterable[str], sentence: str, weight: float) -> Iterator[_Anchor]:
+def _find(terms: Iterable[str], sentence: str, weight: float) -> Iterator[Anchor]:
     for term in dict.fromkeys(terms):
         if len(term) < 2 and not term.isdigit():
             continue  # one character matches inside unrelated words
         for match in re.finditer(re.escape(term), sentence, flags=re.IGNORECASE):
-            yield _Anchor(match.start(), match.end(), weight * min(len(term), 4))
+            yield Anchor(match.start(), match.end(), weight * min(len(term), 4))
 
 
-def _en_anchors(question: str, sentence: str, glossary: Glossary | None) -> list[_Anchor]:
+def _en_anchors(question: str, sentence: str, glossary: Glossary | None) -> list[Anchor]:
     terms: list[str] = re.findall(r"\d+(?:\.\d+)?", question)
     terms += [
         word for word in re.findall(r"[A-Za-z][A-Za-z0-9.&\-]+", question) if word.lower() not in ENGLISH_STOPWORDS
@@ -520,18 +520,18 @@ def _asked_terms(question: str, glossary: Glossary | None) -> list[str]:
 
 
 def _head_match(
-    question: str, sentence: str, candidate: _Candidate, language: str, asked: list[str]
+    question: str, sentence: str, candidate: Candidate, language: str, asked: list[str]
 ) -> float:
     """Characters of the asked-about noun inside the candidate: "哪个...方案" and "《...方案》"."""
     text = sentence[candidate.start : candidate.end]
     if language == "zh":
-        match = _ZH_ASKED.search(question)
-        return float(_longest_shared(match.group(1), text)) if match else 0.0
+        match = ZH_ASKED.search(question)
+        return float(longest_shared(match.group(1), text)) if match else 0.0
     # a dictionary term shares its head with the text's word: 行动计划 / 《…行动方案》
-    return float(max((_longest_shared(term, text) for term in asked if len(term) >= 2), default=0))
+    return float(max((longest_shared(term, text) for term in asked if len(term) >= 2), default=0))
 
 
-def _longest_shared(a: str, b: str) -> int:
+def longest_shared(a: str, b: str) -> int:
     """Length of the longest stretch of `a`, two characters or more, that occurs in `b` (else 0)."""
     for n in range(len(a), 1, -1):
         if any(a[i : i + n] in b for i in range(len(a) - n + 1)):
@@ -548,7 +548,7 @@ def _gap(sentence: str, start: int, end: int) -> float:
     return len(between) + _CLAUSE_CHARS * sum(map(between.count, _CLAUSE_BREAK))
 
 
-def _proximity(sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> float:
+def proximity(sentence: str, candidate: Candidate, anchors: list[Anchor]) -> float:
     score = 0.0
     for anchor in anchors:
         if anchor.end <= candidate.start:
@@ -561,7 +561,7 @@ def _proximity(sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> 
     return score
 
 
-def _compact(text: str) -> str:
+def compact(text: str) -> str:
     return text.translate(_WITHOUT_SPACES)
 
 
@@ -572,27 +572,27 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def _alignment(question: str, sentence: str, candidate: _Candidate) -> float:
+def _alignment(question: str, sentence: str, candidate: Candidate) -> float:
     """Characters of the question next to its question word that sit next to the candidate too.
 
     A copula next to the question word ("浙江省长是谁") has no counterpart in the sentence
     ("省长刘捷"), so the context is also tried without it.
     """
-    before, after = _compact(sentence[: candidate.start])[::-1], _compact(sentence[candidate.end :])
+    before, after = compact(sentence[: candidate.start])[::-1], compact(sentence[candidate.end :])
     return aligned(before, after, wh_contexts(question))
 
 
 def phrase_alignment(question: str, sentence: str, phrase: str) -> float:
     """`_alignment` of the first occurrence of `phrase` in `sentence` (0 when it is not there)."""
     at = sentence.find(phrase)
-    return 0.0 if at < 0 else _alignment(question, sentence, _Candidate(at, at + len(phrase), 0.0))
+    return 0.0 if at < 0 else _alignment(question, sentence, Candidate(at, at + len(phrase), 0.0))
 
 
 def wh_contexts(question: str) -> list[tuple[set[str], set[str]]]:
     """For each question word, the question's text before it (reversed) and after it."""
     contexts = []
     for match in _ZH_WH.finditer(question):
-        left, right = _compact(question[: match.start()]), _compact(question[match.end() :])
+        left, right = compact(question[: match.start()]), compact(question[match.end() :])
         contexts.append(({left[::-1], left.rstrip(_COPULAS)[::-1]}, {right, right.lstrip(_COPULAS)}))
     return contexts
 
@@ -606,10 +606,10 @@ def aligned(before: str, after: str, contexts: list[tuple[set[str], set[str]]]) 
     return float(best)
 
 
-def _in_question(question: str, sentence: str, candidate: _Candidate, anchors: list[_Anchor]) -> bool:
+def in_question(question: str, sentence: str, candidate: Candidate, anchors: list[Anchor]) -> bool:
     """Whether the question already says the candidate (it cannot be the answer then)."""
-    text = _compact(sentence[candidate.start : candidate.end])
-    if not text or text in _compact(question):
+    text = compact(sentence[candidate.start : candidate.end])
+    if not text or text in compact(question):
         return True
     # English questions: a candidate made only of the question's translated words.
     covered: set[int] = set()
@@ -637,15 +637,15 @@ def extract_short_answer(
     if qtype is QuestionType.HOW_MANY:
         candidates = [_without_counted_unit(question, sentence, candidate) for candidate in candidates]
     anchors = (
-        _zh_anchors(question, sentence) if language == "zh" else _en_anchors(question, sentence, glossary)
+        zh_anchors(question, sentence) if language == "zh" else _en_anchors(question, sentence, glossary)
     )
     asked = _asked_terms(question, glossary) if language == "en" else []
     best: tuple[float, int, int] | None = None  # (score, length, -start): then longer, then earlier
     span = (0, 0)
     for candidate in candidates:
-        if _in_question(question, sentence, candidate, anchors):
+        if in_question(question, sentence, candidate, anchors):
             continue
-        score = _PRIOR_WEIGHT * candidate.prior + _proximity(sentence, candidate, anchors)
+        score = _PRIOR_WEIGHT * candidate.prior + proximity(sentence, candidate, anchors)
         if language == "zh":
             score += _ALIGN_WEIGHT * _alignment(question, sentence, candidate)
         head = _head_match(question, sentence, candidate, language, asked)
