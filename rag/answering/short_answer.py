@@ -582,6 +582,12 @@ def _alignment(question: str, sentence: str, candidate: Candidate) -> float:
     return aligned(before, after, wh_contexts(question))
 
 
+def asked_noun_shared(question: str, phrase: str) -> int:
+    """Characters of the noun a Chinese question asks about ("哪个...战略") found in `phrase`."""
+    match = ZH_ASKED.search(question)
+    return longest_shared(match.group(1), phrase) if match else 0
+
+
 def phrase_alignment(question: str, sentence: str, phrase: str) -> float:
     """`_alignment` of the first occurrence of `phrase` in `sentence` (0 when it is not there)."""
     at = sentence.find(phrase)

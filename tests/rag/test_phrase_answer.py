@@ -86,3 +86,11 @@ def test_an_english_what_question_quotes_its_sentence_without_a_phrase(bundled_e
     assert answer.found and "虹桥国际开放枢纽" in answer.citations[0].sentence
     assert answer.short_answer is None
     assert answer.answer.startswith("The report says:")
+
+
+def test_a_quoted_term_unrelated_to_the_question_does_not_pull_its_sentence_up(bundled_engine: Engine) -> None:
+    # "三地一区" in Wang Qingxian's remarks is quoted, so it used to earn the answer-type bonus
+    # and outrank the roster line that holds his two posts.
+    answer = bundled_engine.answer("王清宪在安徽身兼哪两个职务？")
+    assert answer.found
+    assert "安徽省委副书记、省长王清宪" in answer.citations[0].sentence
