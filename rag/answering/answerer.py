@@ -46,7 +46,12 @@ from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
 from rag.answering.report_mentions import ReportMentions
 from rag.answering.role_speakers import holder, speaker_by_post, with_holder
-from rag.answering.short_answer import asked_noun_shared, extract_short_answer, phrase_alignment
+from rag.answering.short_answer import (
+    asked_noun_shared,
+    english_named_phrase,
+    extract_short_answer,
+    phrase_alignment,
+)
 from rag.answering.slots import fills_slot
 from rag.events import AnswerEvent, Citations, Delta, Done
 from rag.language import detect_language
@@ -702,7 +707,7 @@ class Answerer:
             and best.score - rest[0].score <= self.weights.second_sentence_margin
         ):
             chosen.append(rest[0])
-        return chosen, self._listed(evidence, best) or best.short_answer or _phrase(evidence, best)
+        return chosen, self._listed(evidence, best) or best.short_answer or _phrase(evidence, best, self.glossary)
 
     @staticmethod
     def _listed(evidence: Evidence, best: ScoredSentence) -> str | None:
@@ -1076,12 +1081,15 @@ def _fullest(ranked: list[ScoredSentence], depth: int = 10) -> ScoredSentence:
     return best
 
 
-def _phrase(evidence: Evidence, best: ScoredSentence) -> str | None:
-    """A Chinese what-question's answer phrase, when one stands out (`phrase_answer`). Chosen
-    after the sentences, so it never moves the answer to another sentence."""
-    if evidence.language != "zh" or evidence.qtype not in PHRASE_TYPES:
+def _phrase(evidence: Evidence, best: ScoredSentence, glossary: Any) -> str | None:
+    """A what-question's answer phrase, when one stands out: Chinese by `phrase_answer`,
+    English by the name the sentence gives the asked kind of thing. Chosen after the
+    sentences, so it never moves the answer to another sentence."""
+    if evidence.qtype not in PHRASE_TYPES:
         return None
-    return what_phrase(evidence.focus, best.sentence.text)
+    if evidence.language == "zh":
+        return what_phrase(evidence.focus, best.sentence.text)
+    return english_named_phrase(evidence.focus, best.sentence.text, glossary)
 
 
 def _passage_citation(n: int, hit: Hit, evidence: Evidence) -> Citation:

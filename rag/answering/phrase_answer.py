@@ -13,8 +13,10 @@ rarely to lead a reply with.
 The weights, the feature scaling and the threshold live in `phrase_model.json`, fitted by
 `python -m eval.fit_phrases` on the development halves of XQuAD and the report set.
 
-English questions get no phrase: without Chinese words around the slot to align with, the best
-candidate matched the answer in only a fifth of the characters (XQuAD en, development half).
+English questions are not scored this way: without Chinese words around the slot to align
+with, the best candidate matched the answer in only a fifth of the characters (XQuAD en,
+development half). They get the name the sentence gives the asked kind of thing instead
+(`short_answer.english_named_phrase`: "Which fund…" -> 长三角创业投资引导基金).
 """
 
 from __future__ import annotations

@@ -435,6 +435,41 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[Candi
     return found
 
 
+_NAME_PART_TAGS = ("n", "nz", "ns", "nt", "vn", "eng", "j", "b", "l", "i", "a")
+_MAX_NAME_WORDS = 6
+
+
+def english_named_phrase(question: str, sentence: str, glossary: Glossary | None) -> str | None:
+    """For an English "which/what <noun>" question, the name `sentence` gives a thing of that
+    kind: the run of noun-like words ending in a dictionary rendering of the noun ("Which fund"
+    -> 长三角创业投资引导基金). None when the sentence names none, or only the bare noun."""
+    nouns = [noun for noun in dict.fromkeys(_asked_terms(question, glossary)) if len(noun) >= 2]
+    if not nouns:
+        return None
+    tokens = pos_tags(sentence)
+    anchors = _en_anchors(question, sentence, glossary)
+    best: tuple[float, int] | None = None
+    span = (0, 0)
+    for noun in nouns:
+        for match in re.finditer(re.escape(noun), sentence):
+            last = next((t for t in tokens if t.start < match.end() <= t.end), None)
+            if last is None or last.start < match.start() and last.end > match.end():
+                continue
+            end = last.end  # a rendering that starts a longer word takes the word: 示范 -> 示范区
+            start, words = last.start, 0
+            for token in reversed([t for t in tokens if t.end <= last.start]):
+                if token.end != start or not token.tag.startswith(_NAME_PART_TAGS) or words >= _MAX_NAME_WORDS:
+                    break
+                start, words = token.start, words + 1
+            candidate = Candidate(start, end, 1.0)
+            if not words or in_question(question, sentence, candidate, anchors):
+                continue
+            key = (proximity(sentence, candidate, anchors) + len(noun), end - start)
+            if best is None or key > best:
+                best, span = key, (start, end)
+    return None if best is None else sentence[span[0] : span[1]]
+
+
 def _of_named_kind(question: str, sentence: str, candidates: list[Candidate]) -> list[Candidate]:
     """ "Which province": a place named ...省 beats the region around it."""
     for pattern, endings in _PLACE_KINDS:
