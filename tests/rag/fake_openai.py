@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -52,6 +52,13 @@ class StreamRecord:
     chunks_planned: int
     chunks_sent: int = 0
     completed: bool = False  # every chunk (and [DONE], unless "no_done") was written
+    ended: threading.Event = field(default_factory=threading.Event)  # the handler returned
+
+    def settled(self, seconds: float = 5.0) -> StreamRecord:
+        """This record once the server's handler is done with it: the client may read
+        `data: [DONE]` and return before the handler thread marks the stream completed."""
+        self.ended.wait(seconds)
+        return self
 
 
 class FakeOpenAI:
@@ -190,6 +197,12 @@ class _Handler(BaseHTTPRequestHandler):
         deltas = [{"role": "assistant", "content": ""}, *({"content": p} for p in pieces), {}]
         record = StreamRecord(len(deltas))
         self.fake.streams.append(record)
+        try:
+            self._send_stream(deltas, record)
+        finally:
+            record.ended.set()
+
+    def _send_stream(self, deltas: list[dict[str, str]], record: StreamRecord) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")

@@ -316,7 +316,7 @@ def test_a_supported_first_sentence_lets_the_reply_finish(engine: Engine, fake: 
     n = passage_number(engine, WHERE_2027, "安徽省召开")
     answer = ask(engine, fake, WHERE_2027, TAIL.format(n=n) + f"2025年度座谈会在浙江省召开[{n}]。")
 
-    assert fake.streams[0].completed
+    assert fake.streams[0].settled().completed
     assert answer.answerer == "llm+checked" and answer.grounding["dropped"] == 1
     assert "浙江" not in answer.answer and answer.grounding["supported"] >= 1
 
@@ -327,7 +327,7 @@ def test_a_first_sentence_citing_the_wrong_passage_is_recited_not_stopped(engine
         engine, fake, WHERE_2027, f"会议确定,2027年度长三角地区主要领导座谈会在安徽省召开[{wrong}]。会议在安徽召开[{wrong}]。"
     )
 
-    assert fake.streams[0].completed
+    assert fake.streams[0].settled().completed
     assert answer.answerer == "llm+checked" and answer.grounding["recited"] >= 1
 
 
@@ -338,7 +338,7 @@ def test_with_the_check_off_an_invented_first_sentence_is_not_stopped(
     n = passage_number(engine, WHERE_2027, "安徽省召开")
     answer = ask(engine, fake, WHERE_2027, f"2027年度座谈会在浙江省召开[{n}]。" + TAIL.format(n=n))
 
-    assert fake.streams[0].completed and answer.answerer == "llm" and "浙江" in answer.answer
+    assert fake.streams[0].settled().completed and answer.answerer == "llm" and "浙江" in answer.answer
 
 
 def test_llm_passages_are_excerpts_numbered_for_the_retrieved_passages(engine: Engine) -> None:

@@ -364,7 +364,7 @@ def test_a_reply_that_cites_early_is_not_stopped(fake: FakeOpenAI) -> None:
     with make_client(fake, abandon_after=20) as client:
         reply = generate_answer(client, "How large is it?", "en", PASSAGES, None)
     assert reply.cited == [1] and reply.text.endswith("fine.")
-    assert fake.streams[0].completed
+    assert fake.streams[0].settled().completed
 
 
 def test_a_watch_that_raises_stops_the_reply_and_closes_the_connection(fake: FakeOpenAI) -> None:
@@ -397,4 +397,4 @@ def test_a_refusal_ends_the_stream_at_once(fake: FakeOpenAI) -> None:
         reply = generate_answer(client, "How large is it?", "en", PASSAGES, None)
     assert reply.refused and reply.text == "The report does not say."
     time.sleep(0.2)
-    assert not fake.streams[0].completed
+    assert not fake.streams[0].settled().completed
