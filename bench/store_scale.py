@@ -113,14 +113,9 @@ def build(store: str, size: int, work: Path, xquad: Path, bulk: bool = False) ->
             uri = str(work / "lite.db")
             built = build_bulk_milvus(uri, collection_name(work / "index"), size, sentences, embedder, settings, cache)
         seconds = time.perf_counter() - started
-        return {
-            "chunks": built.chunks,
-            "documents": built.documents,
-            "ingest_s": round(seconds, 1),
-            "ingest_chunks_per_s": round(built.chunks / seconds, 1),
-            "bulk_s": built.seconds,
-            "build_peak_rss_mb": _peak_rss_mb(),
-        }
+        return _ingest_result(
+            built.chunks, built.documents, seconds, bulk_s=built.seconds, build_peak_rss_mb=_peak_rss_mb()
+        )
     docs = work / "docs"
     if not docs.exists():
         _write_documents(docs, size, sentences)
@@ -129,11 +124,16 @@ def build(store: str, size: int, work: Path, xquad: Path, bulk: bool = False) ->
     started = time.perf_counter()
     report = engine.ingest([docs], progress=False)
     seconds = time.perf_counter() - started
+    return _ingest_result(report.chunks, report.documents, seconds)
+
+
+def _ingest_result(chunks: int, documents: int, seconds: float, **extra: Any) -> dict[str, Any]:
     return {
-        "chunks": report.chunks,
-        "documents": report.documents,
+        "chunks": chunks,
+        "documents": documents,
         "ingest_s": round(seconds, 1),
-        "ingest_chunks_per_s": round(report.chunks / seconds, 1),
+        "ingest_chunks_per_s": round(chunks / seconds, 1),
+        **extra,
     }
 
 

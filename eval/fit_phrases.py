@@ -163,10 +163,11 @@ def main() -> None:
         if case.answerable and case.language == "zh" and classify(case.question, "zh") in PHRASE_TYPES:
             report[case.split or "dev"].append((case.question, case.answers))
     squad_engine, squad = prepare_squad_engine(engine, args.squad, None)
-    titles = list(dict.fromkeys(p.title for p in load_squad(args.squad).passages))
-    title_of = {p.id: p.title for p in load_squad(args.squad).passages}
+    benchmark = load_squad(args.squad)
+    titles = list(dict.fromkeys(p.title for p in benchmark.passages))
+    title_of = {p.id: p.title for p in benchmark.passages}
     xquad = {"dev": [], "test": []}
-    gold_of = {q.id: q.gold_passage_id for q in load_squad(args.squad).questions}
+    gold_of = {q.id: q.gold_passage_id for q in benchmark.questions}
     for case in squad:
         if classify(case.question, "zh") in PHRASE_TYPES:
             half = "dev" if titles.index(title_of[gold_of[case.id]]) % 2 == 0 else "test"

@@ -536,18 +536,16 @@ class Answerer:
             if short and not fills_slot(short, item.sentence.text, qtype):
                 short = None  # the extractor's best guess is not of the asked kind
             bonus = self.weights.answer_type if short else 0.0
-            if short and language == "zh" and qtype is QuestionType.WHAT and not (
-                asked_noun_shared(focus, short) or phrase_alignment(focus, item.sentence.text, short)
-            ):
-                # A quoted term that is neither the asked kind of thing nor where the question
-                # word stands ("两个确立" for "要共建什么样的公共服务平台") says nothing about
-                # whether the sentence answers: no bonus (report dev zh accuracy 0.875 -> 0.889,
-                # XQuAD zh dev half unchanged at 0.7026). It may still be the reply's lead.
-                bonus = 0.0
             if short and language == "zh":
                 # The phrase stands where the question word stands ("在哪里举行" / "在上海举行"),
                 # not merely somewhere in a sentence that shares words ("此次座谈会以及长三角…").
                 aligned = phrase_alignment(focus, item.sentence.text, short)
+                if qtype is QuestionType.WHAT and not (aligned or asked_noun_shared(focus, short)):
+                    # A quoted term that is neither the asked kind of thing nor where the question
+                    # word stands ("两个确立" for "要共建什么样的公共服务平台") says nothing about
+                    # whether the sentence answers: no bonus (report dev zh accuracy 0.875 ->
+                    # 0.889, XQuAD zh dev half unchanged at 0.7026). It may still be the lead.
+                    bonus = 0.0
                 bonus += self.weights.aligned_phrase * min(aligned, MAX_ALIGNED_CHARS)
             top.append(replace(item, short_answer=short, score=item.score + bonus))
         return sorted(top, key=lambda s: -s.score) + ranked[depth:]

@@ -560,8 +560,7 @@ def _head_match(
     """Characters of the asked-about noun inside the candidate: "哪个...方案" and "《...方案》"."""
     text = sentence[candidate.start : candidate.end]
     if language == "zh":
-        match = ZH_ASKED.search(question)
-        return float(longest_shared(match.group(1), text)) if match else 0.0
+        return float(asked_noun_shared(question, text))
     # a dictionary term shares its head with the text's word: 行动计划 / 《…行动方案》
     return float(max((longest_shared(term, text) for term in asked if len(term) >= 2), default=0))
 
