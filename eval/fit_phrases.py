@@ -8,8 +8,9 @@ the fit. The examples are the Chinese what- and how-questions the answerer answe
 it cites first, every candidate phrase in it, and each candidate's character F1 against the
 gold answers. The weights maximize the expected F1 of a softmax choice among a sentence's
 candidates (L2-regularized); the threshold is the least confidence (`phrase_answer.choose`) at which the phrases
-offered on the development half still score a mean F1 of `TARGET_F1`, the level of the typed
-short answers (a person, a date...) on XQuAD.
+offered on the development half still score a mean F1 of `TARGET_F1`: the level at which the
+typed extractor's person and place answers are offered on XQuAD's development half (WHO 0.414,
+NAME 0.418, WHERE 0.419), so a what-phrase is held to the same bar as a name.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from rag.engine import Engine
 L2 = 0.01
 STEPS = 400
 RATE = 5.0
-TARGET_F1 = 0.55
+# Was 0.55 (above the typed answers' own level): that offered a phrase for 0.38 of the report's
+# held-out what-questions although the phrase is right (F1 0.87) far more often than not.
+TARGET_F1 = 0.42
 
 
 @dataclass(frozen=True)
