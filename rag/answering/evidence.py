@@ -34,9 +34,47 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+# A counted quantity is written either way ("九场比赛" / "9 场首发", "第五届" / "第5届"); both
+# sides are read in digits so that the count itself matches. Only before a classifier or unit,
+# so words that merely contain a numeral (一体化, 统一, 十五五) keep their characters.
+_COUNTED = re.compile(
+    r"(?<![零一二两三四五六七八九十百千])([零一二两三四五六七八九十百千]+)"
+    r"(?=[个场次年月日号名位种项座家人岁倍届条部件支只天周期季轮篇章节段层所辆艘架枚股份批])"
+)
+_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNIT = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_number(numeral: str) -> int | None:
+    """The value of a Chinese numeral below 10,000 ("九" 9, "十五" 15, "两千零五" 2005,
+    "一九八五" 1985), or None when it is not one."""
+    if all(c in _DIGIT for c in numeral):
+        if len(numeral) > 1 and "两" in numeral:
+            return None
+        return int("".join(str(_DIGIT[c]) for c in numeral))
+    total, digit = 0, None
+    for char in numeral:
+        if char in _DIGIT:
+            if digit is not None and _DIGIT[char] != 0:
+                return None
+            digit = _DIGIT[char] or None
+        elif char in _UNIT:
+            total += (digit if digit is not None else 1) * _UNIT[char]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def _in_digits(match: re.Match[str]) -> str:
+    value = chinese_number(match.group(1))
+    return match.group(1) if value is None else f" {value} "
+
+
 def text_terms(text: str) -> set[str]:
-    """Bigrams (and single characters of one-character runs) of CJK text, plus ASCII words."""
-    text = normalize(text)
+    """Bigrams (and single characters of one-character runs) of CJK text, plus ASCII words;
+    counts are read in digits."""
+    text = _COUNTED.sub(_in_digits, normalize(text))
     terms: set[str] = set()
     for run in CJK_RUN.findall(text):
         if len(run) == 1:
