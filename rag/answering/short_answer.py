@@ -153,6 +153,12 @@ _PLACE_KINDS = (
 _DURATION_QUESTION = re.compile(r"多久|多长时间|多少年|how long", re.IGNORECASE)
 _TIME_UNITS = ("年", "月", "天", "日", "周", "小时", "分钟", "秒", "世纪")
 _COUNTED_UNIT = re.compile(rf"(?:多少|几)\s*([{_UNITS}])")
+# What a how-many question counts, as written after its question word: 多少平方英里, 多少种树木.
+_ASKED_UNIT = re.compile(r"(?:多少|几)\s*([^\s\d，,。？?！!、的是了呢吗]{1,4})")
+_SHARE_QUESTION = re.compile(r"比例|百分比|百分之|几成|占.{0,6}多少")
+_SHARE = re.compile(r"[%％]|百分之|[一二三四五六七八九十]成")
+_UNIT_STARTS = (*_UNITS, "平方", "立方", "公顷")
+_UNIT_WINDOW = 3  # characters after a number where its unit stands ("16,000 个品种")
 # The noun a Chinese question asks about: 哪个方案 / 什么组织 / 哪支球队 -> 方案 / 组织 / 球队.
 ZH_ASKED = re.compile(
     r"(?:哪|什么|何)(?:一|个|些|位|种|类|支|家|条|座|所|项|部)?([^，,。？?！!是的了在和与]{2,6})"
@@ -336,8 +342,8 @@ _YEARS_BEFORE_NIAN = re.compile(r"(?:1\d|20)\d\d(?:\s*[-–—~至到]\s*(?:1\d|
 def _numbers(sentence: str, tokens: Sequence[Token]) -> Iterator[Candidate]:
     """Numbers with the measure word that follows them: 308分, 24 次, 三次, 5.15亿年, 20–18."""
     pattern = re.compile(
-        rf"(?:约|近|超过|逾|高达|大约|至少|多达)?\s*{_NUMBER}(?:\s*[-–~至到]\s*{_NUMBER})?\s*(?:[%％]|[万亿千百]+)?"
-        rf"(?:\s*(?:多|余))?(?:\s*[{_UNITS}]{{1,2}})?"
+        rf"(?:约|近|超过|逾|高达|大约|至少|多达)?\s*{_NUMBER}(?:\s*[-–~至到]\s*{_NUMBER}|分之{_NUMBER})?\s*(?:[%％]|[万亿千百]+)?"
+        rf"(?:半)?(?:\s*(?:多|余|以上|以下|左右))?(?:\s*[{_UNITS}]{{1,2}})?"
     )
     numerals = [token for token in tokens if token.tag in ("m", "mq")]
     titles = [match.span() for match in _TITLE.finditer(sentence)]
@@ -361,6 +367,24 @@ def _numbers(sentence: str, tokens: Sequence[Token]) -> Iterator[Candidate]:
         text = sentence[candidate.start : candidate.end]
         if not (_YEARS_BEFORE_NIAN.fullmatch(text) and sentence[candidate.end : candidate.end + 1] == "年"):
             yield candidate  # a score (20–18), not the years of "2026—2028年"
+
+
+def _compound(found: list[Candidate], sentence: str) -> list[Candidate]:
+    """A quantity in two units is one answer: "3 分 08 秒", "1米 80"."""
+    joined: list[Candidate] = []
+    for candidate in sorted(found, key=lambda c: c.start):
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and candidate.start >= last.end
+            and not sentence[last.end : candidate.start].strip()
+            and not sentence[last.end - 1].isdigit()
+            and sentence[candidate.start].isdigit()
+        ):
+            joined[-1] = Candidate(last.start, candidate.end, max(last.prior, candidate.prior))
+        else:
+            joined.append(candidate)
+    return joined
 
 
 def _dates(sentence: str, tokens: Sequence[Token], year_only: bool, several_years: bool = False) -> Iterator[Candidate]:
@@ -411,10 +435,11 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[Candi
             several_years=bool(_YEARS_QUESTION.search(question)),
         )
     elif qtype is QuestionType.HOW_MANY:
-        found += _numbers(sentence, tokens)
+        found += _compound(list(_numbers(sentence, tokens)), sentence)
         if _DURATION_QUESTION.search(question):
             durations = [c for c in found if sentence[c.start : c.end].endswith(_TIME_UNITS)]
             found = durations or found
+        found = _of_asked_unit(question, sentence, found)
     elif qtype is QuestionType.WHICH_EDITION:
         found += _regex_spans(_ORDINAL, sentence, 1.0)
     elif qtype is QuestionType.NAME:
@@ -481,6 +506,32 @@ def _of_named_kind(question: str, sentence: str, candidates: list[Candidate]) ->
                 for c in candidates
             ]
     return candidates
+
+
+def _of_asked_unit(question: str, sentence: str, found: list[Candidate]) -> list[Candidate]:
+    """The numbers that count what the question counts: "每年多少平方英里" is answered by the
+    figure in 平方英里, not the one in 平方公里 beside it; "多少比例" by a share. The others stay
+    when no number is of that unit."""
+    if _SHARE_QUESTION.search(question):
+        shares = [c for c in found if _SHARE.search(sentence[c.start : c.end + 1])]
+        if shares:
+            return shares
+    asked = _ASKED_UNIT.search(question)
+    # "多少碳" names what is counted, not the unit it is counted in
+    if not asked or not found or not asked.group(1).startswith(_UNIT_STARTS):
+        return found
+    unit = compact(asked.group(1))
+    digits = re.compile(rf"[\d{ZH_NUM}.,，½]+")
+
+    def matched(candidate: Candidate) -> int:
+        text = sentence[candidate.start : candidate.end]
+        number = list(digits.finditer(text))
+        tail = compact(text[number[-1].end() :] + sentence[candidate.end : candidate.end + len(unit) + _UNIT_WINDOW]) if number else ""
+        return max((n for n in range(len(unit), 0, -1) if unit[:n] in tail[: n + _UNIT_WINDOW - 1]), default=0)
+
+    lengths = [matched(c) for c in found]
+    best = max(lengths)
+    return [c for c, n in zip(found, lengths, strict=True) if n == best] if best else found
 
 
 def _without_counted_unit(question: str, sentence: str, candidate: Candidate) -> Candidate:

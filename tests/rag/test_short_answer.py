@@ -61,6 +61,13 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         # HOW_MANY: the unit stays unless the question already says it (多少项).
         ("会议共发布了多少项合作成果？", COUNT, "12"),
         ("How many cooperation results were released?", COUNT, "12 项"),
+        # ... the number in the unit the question counts in, or a share when it asks for one
+        ("长三角地区的面积是多少平方英里？", "长三角地区面积35.8万平方公里,约合13.8万平方英里。", "13.8万"),
+        ("这个公园里有多少种树？", "公园里共有 300 棵树,分属 45 个品种。", "45 个"),
+        ("参会代表中女性的比例是多少？", "参会代表共200名,其中女性占 35%。", "35%"),
+        # ... a fraction, and a quantity in two units, whole
+        ("项目资金有多少来自社会资本？", "项目资金有三分之二来自社会资本,其余来自财政。", "三分之二"),
+        ("会议持续了多少时间？", "会议在 2 小时 15 分钟后结束,共有200名代表参加。", "2 小时 15 分钟"),
         # a span of years is asked for as one ("哪几年"), not the single year of 哪一年
         ("大气污染防治方案覆盖哪几年？", PLAN, "2026—2028年"),
         ("Which years does the air pollution plan cover?", PLAN, "2026—2028年"),
