@@ -72,6 +72,7 @@ _CALLED_QUOTE = re.compile(
     r"(?:称为|称作|叫做|叫作|名为|命名为|名叫|又称|简称|誉为)\s*[“「\"]([^”」\"]{1,40})[”」\"]"
 )
 NAME_DOT = "·•‧・"
+_WITHOUT_NAME_DOTS = str.maketrans("", "", NAME_DOT)
 _UNITS = (
     "次个人名位年天日月周小时分钟秒岁米厘米毫米公里千米英里英尺英寸码吨公斤千克克磅元美元英镑欧元亿万千百"
     "倍家座所辆架艘条项种本部场届轮期层户只头件台颗枚"
@@ -273,6 +274,16 @@ def _person_spans(sentence: str, tokens: Sequence[Token]) -> Iterator[Candidate]
             first = left.start + (len(left.word) >= 3 and left.word[0] in _LEADING_FUNCTION)
             dotted.append((first, right.end))
     for start, end in dotted:
+        # a last part jieba cut in two (唐娜·诺 + 布尔) goes on while names follow unbroken
+        while end in starts and CJK_CHAR.match(starts[end].word) and starts[end].tag.startswith("nr"):
+            end = starts[end].end
+        while start in ends and CJK_CHAR.match(ends[start].word) and ends[start].tag.startswith("nr"):
+            # and a first part (戈特弗 + 里德·森佩尔), without a preposition glued to it (和玛丽)
+            before = ends[start]
+            glued = len(before.word) >= 3 and before.word[0] in _LEADING_FUNCTION
+            start = before.start + glued
+            if glued:
+                break
         yield Candidate(start, end, 1.2)
 
 
@@ -307,6 +318,10 @@ def _place_spans(tokens: Sequence[Token]) -> Iterator[Candidate]:
         yield Candidate(start, end, 0.6)
 
 
+# 谁 as the doer: not right after a preposition or a copula (与谁, 是谁, 被谁).
+_ASKS_AGENT = re.compile(r"(?<![与和跟同给对向为被让把是叫])谁(?!的)")
+_AGENT_MARK = re.compile(r"(?:由|被)\s*$")
+_AGENT_BONUS = 0.5
 LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"})
 _LOCATIVE_BONUS = 0.5
 
@@ -415,6 +430,13 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[Candi
         found = _outside(found, [c for c in found if c.prior > 1.0])
         found += _org_spans(tokens, 0.6)
         found += _regex_spans(LATIN, sentence, 0.4)
+        if _ASKS_AGENT.search(question):
+            # "谁领导了援军" is answered by the doer, who in a passive sentence follows 由/被
+            # ("由 蒙科姆少将 率领"), not by the subject at its head.
+            found = [
+                Candidate(c.start, c.end, c.prior + _AGENT_BONUS) if _AGENT_MARK.search(sentence[: c.start]) else c
+                for c in found
+            ]
     elif qtype is QuestionType.WHICH_PLACE:
         found += _place_spans(tokens)
         found = _of_named_kind(question, sentence, found)
@@ -702,6 +724,9 @@ def in_question(question: str, sentence: str, candidate: Candidate, anchors: lis
     text = compact(sentence[candidate.start : candidate.end])
     if not text or text in compact(question):
         return True
+    undotted = text.translate(_WITHOUT_NAME_DOTS)
+    if len(undotted) < len(text) and undotted in compact(question).translate(_WITHOUT_NAME_DOTS):
+        return True  # 唐娜·诺布尔, asked as 唐娜诺布尔
     # English questions: a candidate made only of the question's translated words.
     covered: set[int] = set()
     for anchor in anchors:

@@ -61,6 +61,16 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         # HOW_MANY: the unit stays unless the question already says it (多少项).
         ("会议共发布了多少项合作成果？", COUNT, "12"),
         ("How many cooperation results were released?", COUNT, "12 项"),
+        # WHO: a dotted name whole, however jieba cut its parts; asked without its dot, it is
+        # in the question; the doer of a passive sentence follows 由
+        ("哪位建筑师设计了这座博物馆？", "博物馆由德国建筑师戈特弗里德·森佩尔设计。", "戈特弗里德·森佩尔"),
+        ("哪位女演员担任了手语翻译？", "女演员玛丽·麦特琳担任了手语翻译。", "玛丽·麦特琳"),
+        ("谁扮演了玛丽安娜罗西？", "剧中的主要角色是玛丽安娜·罗西（凯特·布兰德饰）。", "凯特·布兰德"),
+        (
+            "1756年谁领导了新法国的援军？",
+            "法国正规军增援部队于1756年5月抵达新法国，由 让•皮埃尔•德•拉瓦 率领，由德•莱维斯骑士和弗朗索瓦•德•布尔上校参与支持。",
+            "让•皮埃尔•德•拉瓦",
+        ),
         # ... the number in the unit the question counts in, or a share when it asks for one
         ("长三角地区的面积是多少平方英里？", "长三角地区面积35.8万平方公里,约合13.8万平方英里。", "13.8万"),
         ("这个公园里有多少种树？", "公园里共有 300 棵树,分属 45 个品种。", "45 个"),
