@@ -36,7 +36,7 @@ from rag.answering.short_answer import (
     Anchor,
     Candidate,
     Token,
-    aligned,
+    aligned_sides,
     compact,
     in_question,
     longest_shared,
@@ -68,6 +68,14 @@ FEATURES = (
     "asked_noun_inside",  # "哪种体制" and "...体制"
     "after_opening_quote",
     "ends_with_asked_noun",  # "虹桥国际开放" + 枢纽 for "哪个枢纽"
+    # The question's context on each side separately: "…的什么" is answered by a phrase right
+    # after the shared words, "什么是…" by one right before them.
+    "left_alignment",
+    "right_alignment",
+    "shared_word_just_before",  # a shared word ends at most one character before the phrase
+    "shared_word_just_after",
+    "clause_shared",  # how much of the question its clause shares (anchor weights)
+    "whole_quoted",  # exactly the inside of “…” or 《…》
 )
 # The noun the question word asks about: "哪个枢纽", "什么样的策源地", "哪类人才队伍".
 _ASKED_NOUN = re.compile(r"(?:哪|什么|何)(?:样的|种|类|个|些|一|项|条|家|座|所|部)?([\u4e00-\u9fff]{1,6})")
@@ -121,10 +129,12 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
     before = {token.start: compact(sentence[: token.start])[::-1] for token in tokens}
     after = {token.end: compact(sentence[token.end :]) for token in tokens}
 
-    def alignment(start: int, end: int) -> float:
+    def alignment(start: int, end: int) -> tuple[float, float, float]:
         if end not in after:
             after[end] = compact(sentence[end:])
-        return aligned(before[start], after[end], contexts)
+        return aligned_sides(before[start], after[end], contexts)
+
+    clause_shared = _clause_weights(sentence, anchors)
 
     head_match = ZH_ASKED.search(question)
     head = head_match.group(1) if head_match else ""
@@ -150,7 +160,8 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                     first.start,
                     last.end,
                     _features(
-                        sentence, candidate, anchors, first, last, alignment, head, left_edge, right_edge, False
+                        sentence, candidate, anchors, first, last, alignment, head, left_edge, right_edge, False,
+                        clause_shared,
                     ),
                 )
             )
@@ -163,7 +174,8 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                         extended.start,
                         extended.end,
                         _features(
-                            sentence, extended, anchors, first, last, alignment, head, left_edge, True, True
+                            sentence, extended, anchors, first, last, alignment, head, left_edge, True, True,
+                            clause_shared,
                         ),
                     )
                 )
@@ -204,16 +216,18 @@ def _features(
     anchors: list[Anchor],
     first: Token,
     last: Token,
-    alignment: Callable[[int, int], float],
+    alignment: Callable[[int, int], tuple[float, float, float]],
     asked_head: str,
     left_edge: bool,
     right_edge: bool,
     asked_noun_end: bool,
+    clause_shared: Callable[[int], float],
 ) -> tuple[float, ...]:
     text = sentence[candidate.start : candidate.end]
     length = len(compact(text))
+    total, left, right = alignment(candidate.start, candidate.end)
     return (
-        alignment(candidate.start, candidate.end),
+        total,
         proximity(sentence, candidate, anchors),
         float(length),
         float(max(0, length - 4)),
@@ -227,7 +241,32 @@ def _features(
         float(longest_shared(asked_head, text)) if asked_head else 0.0,
         float(candidate.start > 0 and sentence[candidate.start - 1] in _OPENING_QUOTES),
         float(asked_noun_end),
+        left,
+        right,
+        float(any(0 <= candidate.start - a.end <= 1 for a in anchors)),
+        float(any(0 <= a.start - candidate.end <= 1 for a in anchors)),
+        clause_shared(candidate.start),
+        float(
+            candidate.start > 0
+            and candidate.end < len(sentence)
+            and (sentence[candidate.start - 1], sentence[candidate.end]) in _PAIRS
+        ),
     )
+
+
+def _clause_weights(sentence: str, anchors: list[Anchor]) -> Callable[[int], float]:
+    """Position -> the summed weight of the shared words in the clause around it."""
+    breaks = [i for i, char in enumerate(sentence) if char in _CLAUSE]
+    bounds = list(zip([-1, *breaks], [*breaks, len(sentence)], strict=True))
+    weights = [sum(a.weight for a in anchors if lo < a.start < hi) for lo, hi in bounds]
+
+    def at(position: int) -> float:
+        for (lo, hi), weight in zip(bounds, weights, strict=True):
+            if lo < position < hi:
+                return weight
+        return 0.0
+
+    return at
 
 
 def choose(candidates: list[PhraseCandidate], model: PhraseModel) -> tuple[int, float]:

@@ -712,11 +712,20 @@ def wh_contexts(question: str) -> list[tuple[set[str], set[str]]]:
 
 def aligned(before: str, after: str, contexts: list[tuple[set[str], set[str]]]) -> float:
     """`_alignment` given the sentence's text before a candidate (reversed) and after it."""
-    best = 0
+    return aligned_sides(before, after, contexts)[0]
+
+
+def aligned_sides(
+    before: str, after: str, contexts: list[tuple[set[str], set[str]]]
+) -> tuple[float, float, float]:
+    """`aligned`, and of it the characters matched before the candidate and after it."""
+    best = (0.0, 0.0, 0.0)
     for lefts, rights in contexts:
-        matched = max(_common_prefix(before, x) for x in lefts) + max(_common_prefix(after, x) for x in rights)
-        best = max(best, matched)
-    return float(best)
+        left = max(_common_prefix(before, x) for x in lefts)
+        right = max(_common_prefix(after, x) for x in rights)
+        if left + right > best[0]:
+            best = (float(left + right), float(left), float(right))
+    return best
 
 
 def in_question(question: str, sentence: str, candidate: Candidate, anchors: list[Anchor]) -> bool:

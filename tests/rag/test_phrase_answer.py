@@ -15,6 +15,7 @@ from rag.answering.phrase_answer import (
     phrase_candidates,
     what_phrase,
 )
+from rag.answering.short_answer import aligned_sides, compact, wh_contexts
 from rag.engine import Engine
 
 HUB = "进一步提升虹桥国际开放枢纽服务辐射能级,加快建设安徽联动发展区。"
@@ -31,12 +32,19 @@ CENTRES = "以上海“五个中心”建设为牵引,发挥苏浙皖比较优�
         ("行业数字化智能化要同什么深度融合？", GREEN, "绿色化"),
         # a quoted term without its quotation marks, never half of them
         ("会议要求以上海的什么建设为牵引？", CENTRES, "五个中心"),
-        # 委 is a morpheme of its own to jieba: a phrase does not stop short of it
-        ("哪些中央部门的同志应邀出席？", "中央财办、国家发展改革委相关负责同志应邀出席会议。", "中央财办、国家发展改革委"),
     ],
 )
 def test_the_phrase_where_the_question_word_stands(question: str, sentence: str, expected: str) -> None:
     assert what_phrase(question, sentence) == expected
+
+
+def test_a_phrase_does_not_stop_short_of_a_bound_morpheme() -> None:
+    # 委 is a morpheme of its own to jieba (国家发展改革 + 委)
+    question = "哪些中央部门的同志应邀出席？"
+    sentence = "中央财办、国家发展改革委相关负责同志应邀出席会议。"
+    phrases = {sentence[c.start : c.end] for c in phrase_candidates(question, sentence)}
+    assert "中央财办、国家发展改革委" in phrases
+    assert not any(phrase.endswith("改革") for phrase in phrases)
 
 
 def test_candidates_share_nothing_with_the_question_and_stay_in_one_clause() -> None:
@@ -109,3 +117,16 @@ def test_a_quoted_term_unrelated_to_the_question_does_not_pull_its_sentence_up(b
     answer = bundled_engine.answer("王清宪在安徽身兼哪两个职务？")
     assert answer.found
     assert "安徽省委副书记、省长王清宪" in answer.citations[0].sentence
+
+
+def test_alignment_is_counted_on_each_side_of_the_phrase() -> None:
+    question = "会议要求以上海的什么建设为牵引？"
+    sentence = "以上海的五个中心建设为牵引。"
+    start = sentence.index("五个中心")
+    end = start + len("五个中心")
+    # "以上海的" before it and "建设为牵引" after it, as around 什么 in the question
+    assert aligned_sides(compact(sentence[:start])[::-1], compact(sentence[end:]), wh_contexts(question)) == (
+        9.0,
+        4.0,
+        5.0,
+    )
