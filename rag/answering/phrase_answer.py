@@ -76,6 +76,7 @@ FEATURES = (
     "shared_word_just_after",
     "clause_shared",  # how much of the question its clause shares (anchor weights)
     "whole_quoted",  # exactly the inside of “…” or 《…》
+    "stops_inside_noun",  # the next word goes on with a noun (国家发展 | 改革委): a cut compound
 )
 # The noun the question word asks about: "哪个枢纽", "什么样的策源地", "哪类人才队伍".
 _ASKED_NOUN = re.compile(r"(?:哪|什么|何)(?:样的|种|类|个|些|一|项|条|家|座|所|部)?([\u4e00-\u9fff]{1,6})")
@@ -155,13 +156,14 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                 continue
             left_edge = i == 0 or blocked(tokens[i - 1])
             right_edge = j == len(tokens) - 1 or blocked(tokens[j + 1])
+            cut = j + 1 < len(tokens) and _noun_like(tokens[j + 1]) and _noun_like(last)
             found.append(
                 PhraseCandidate(
                     first.start,
                     last.end,
                     _features(
                         sentence, candidate, anchors, first, last, alignment, head, left_edge, right_edge, False,
-                        clause_shared,
+                        clause_shared, cut,
                     ),
                 )
             )
@@ -175,7 +177,7 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                         extended.end,
                         _features(
                             sentence, extended, anchors, first, last, alignment, head, left_edge, True, True,
-                            clause_shared,
+                            clause_shared, False,
                         ),
                     )
                 )
@@ -222,6 +224,7 @@ def _features(
     right_edge: bool,
     asked_noun_end: bool,
     clause_shared: Callable[[int], float],
+    cut: bool,
 ) -> tuple[float, ...]:
     text = sentence[candidate.start : candidate.end]
     length = len(compact(text))
@@ -251,7 +254,12 @@ def _features(
             and candidate.end < len(sentence)
             and (sentence[candidate.start - 1], sentence[candidate.end]) in _PAIRS
         ),
+        float(cut),
     )
+
+
+def _noun_like(token: Token) -> bool:
+    return token.tag.startswith(("n", "vn", "j")) and not token.tag.startswith("nr") and bool(token.word.strip())
 
 
 def _clause_weights(sentence: str, anchors: list[Anchor]) -> Callable[[int], float]:

@@ -32,6 +32,8 @@ CENTRES = "以上海“五个中心”建设为牵引,发挥苏浙皖比较优�
         ("行业数字化智能化要同什么深度融合？", GREEN, "绿色化"),
         # a quoted term without its quotation marks, never half of them
         ("会议要求以上海的什么建设为牵引？", CENTRES, "五个中心"),
+        # a name is not cut inside its compound (国家发展 | 改革委)
+        ("哪些中央部门的同志应邀出席？", "中央财办、国家发展改革委相关负责同志应邀出席会议。", "中央财办、国家发展改革委"),
     ],
 )
 def test_the_phrase_where_the_question_word_stands(question: str, sentence: str, expected: str) -> None:
