@@ -40,7 +40,7 @@ from rag.answering.english import quote, with_gloss
 from rag.answering.enumeration import members_span
 from rag.answering.evidence import TermStatistics, coverage, normalize, question_terms, text_terms
 from rag.answering.hubness import MeanQuestions, hub_scores
-from rag.answering.phrase_answer import PHRASE_TYPES, what_phrase
+from rag.answering.phrase_answer import PHRASE_TYPES, slot_alignment, what_phrase
 from rag.answering.question_types import QuestionType, classify
 from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
@@ -547,6 +547,12 @@ class Answerer:
                     # 0.889, XQuAD zh dev half unchanged at 0.7026). It may still be the lead.
                     bonus = 0.0
                 bonus += self.weights.aligned_phrase * min(aligned, MAX_ALIGNED_CHARS)
+            elif not short and language == "zh" and qtype in PHRASE_TYPES:
+                # A what-question's answer has no type to look for, but the sentence that holds
+                # it has the question's words around the open slot ("构建…什么共同体" /
+                # "构建长三角区域发展共同体"). Report dev zh accuracy 0.907 -> 0.915, XQuAD zh
+                # dev half 0.7042 -> 0.7059 at this weight; twice it raised dev false answers.
+                bonus += self.weights.aligned_phrase * min(slot_alignment(focus, item.sentence.text), MAX_ALIGNED_CHARS)
             top.append(replace(item, short_answer=short, score=item.score + bonus))
         return sorted(top, key=lambda s: -s.score) + ranked[depth:]
 

@@ -36,6 +36,7 @@ from rag.answering.short_answer import (
     Anchor,
     Candidate,
     Token,
+    aligned,
     aligned_sides,
     compact,
     in_question,
@@ -118,13 +119,7 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
     """Runs of up to `MAX_WORDS` words of `sentence` that the question does not share, in one clause."""
     tokens = pos_tags(sentence)
     anchors = zh_anchors(question, sentence)
-    shared = [False] * len(sentence)
-    for anchor in anchors:
-        shared[anchor.start : anchor.end] = [True] * (anchor.end - anchor.start)
-
-    def blocked(token: Token) -> bool:
-        return any(shared[token.start : token.end]) or any(char in _CLAUSE for char in token.word)
-
+    blocked = _blocker(sentence, anchors)
     contexts = wh_contexts(question)
     # Each candidate's context on either side, compacted once per position, not per candidate.
     before = {token.start: compact(sentence[: token.start])[::-1] for token in tokens}
@@ -182,6 +177,41 @@ def phrase_candidates(question: str, sentence: str) -> list[PhraseCandidate]:
                     )
                 )
     return found
+
+
+def slot_alignment(question: str, sentence: str) -> float:
+    """The most characters of the question's context around its question word that sit around
+    some run of `sentence` the question does not share: how squarely the sentence holds the slot
+    the question leaves open, whatever fills it. A cheap pass over the runs `phrase_candidates`
+    scores, without their features."""
+    contexts = wh_contexts(question)
+    if not contexts:
+        return 0.0
+    tokens = pos_tags(sentence)
+    blocked = _blocker(sentence, zh_anchors(question, sentence))
+    rights = {token.end: compact(sentence[token.end :]) for token in tokens}
+    best = 0.0
+    for i, first in enumerate(tokens):
+        if blocked(first) or not first.word.strip() or first.word in PUNCT:
+            continue
+        before = compact(sentence[: first.start])[::-1]
+        for last in tokens[i : i + MAX_WORDS]:
+            if blocked(last):
+                break
+            best = max(best, aligned(before, rights[last.end], contexts))
+    return best
+
+
+def _blocker(sentence: str, anchors: list[Anchor]) -> Callable[[Token], bool]:
+    """Whether a word may not be part of a run: the question shares it, or it breaks the clause."""
+    shared = [False] * len(sentence)
+    for anchor in anchors:
+        shared[anchor.start : anchor.end] = [True] * (anchor.end - anchor.start)
+
+    def blocked(token: Token) -> bool:
+        return any(shared[token.start : token.end]) or any(char in _CLAUSE for char in token.word)
+
+    return blocked
 
 
 _BOUND_TAGS = ("k", "zg", "ng", "vg", "ag")  # suffixes and morphemes jieba leaves on their own

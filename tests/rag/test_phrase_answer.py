@@ -13,6 +13,7 @@ from rag.answering.phrase_answer import (
     best_phrase,
     default_model,
     phrase_candidates,
+    slot_alignment,
     what_phrase,
 )
 from rag.answering.short_answer import aligned_sides, compact, wh_contexts
@@ -132,3 +133,11 @@ def test_alignment_is_counted_on_each_side_of_the_phrase() -> None:
         4.0,
         5.0,
     )
+
+
+def test_slot_alignment_prefers_the_sentence_that_holds_the_open_slot() -> None:
+    question = "会议要求以上海的什么建设为牵引？"
+    holds_it = slot_alignment(question, CENTRES)  # "…建设为牵引" right after the slot
+    shares_words = slot_alignment(question, "上海要加强建设,发挥牵引作用。")
+    assert holds_it > shares_words > 0
+    assert slot_alignment("长三角的人口是多少？", "上海要加强建设。") == 0.0
