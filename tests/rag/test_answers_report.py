@@ -294,3 +294,9 @@ def test_an_english_list_of_people_is_found_one_candidate_further_down(bundled_e
     answer = bundled_engine.answer("Which four leaders spoke for their provinces and city at the results briefing?")
     assert answer.found and answer.short_answer is not None, answer.answer
     assert all(name in answer.short_answer for name in ("龚正", "刘小涛", "刘捷", "王清宪")), answer.short_answer
+
+
+def test_an_english_question_reads_twice_as_many_passages(bundled_engine: Engine) -> None:
+    # cross-lingual retrieval ranks the right passage lower, so English reads deeper
+    assert len(bundled_engine.evidence("Which province hosts the 2027 symposium?", top_k=3).retrieval.hits) == 6
+    assert len(bundled_engine.evidence("2027年度座谈会在哪个省召开？", top_k=3).retrieval.hits) == 3
