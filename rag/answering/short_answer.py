@@ -322,6 +322,14 @@ def _place_spans(tokens: Sequence[Token]) -> Iterator[Candidate]:
 _ASKS_AGENT = re.compile(r"(?<![与和跟同给对向为被让把是叫])谁(?!的)")
 _AGENT_MARK = re.compile(r"(?:由|被)\s*$")
 _AGENT_BONUS = 0.5
+# A name question about someone: the person names in the sentence are candidates in full.
+_NAMES_A_PERSON = re.compile(
+    r"人(?!口|民币)|者|(?<!国)家(?!族|庭|园)|员|师|领袖|领导|总统|总理|主席|首相|国王|皇帝|王子|公主|将军|"
+    r"先生|女士|夫人|博士|教授|演员|[选歌投射对]手|[后前锋]卫|四分卫|安全卫|校友|他|她|谁|"
+    r"\b(?:who|whom|person|man|woman)\b",
+    re.IGNORECASE,
+)
+_THING_PERSON_PRIOR = 0.5
 LOCATIVES = frozenset({"在", "于", "位于", "坐落在", "坐落于", "到", "至"})
 _LOCATIVE_BONUS = 0.5
 
@@ -469,8 +477,14 @@ def _candidates(question: str, sentence: str, qtype: QuestionType) -> list[Candi
         # What follows 称为 is the name itself: it outranks a nearby noun.
         found += _after(tokens, _CALLED_WORDS, 2.5)
         found += (Candidate(m.start(1), m.end(1), 2.5) for m in _CALLED_QUOTE.finditer(sentence))
-        found += _person_spans(sentence, tokens)
-        found += _regex_spans(LATIN, sentence, 0.6)
+        people = _person_spans(sentence, tokens)
+        if not _NAMES_A_PERSON.search(question):
+            # "那出剧目叫什么名字", "这种算法叫什么": the name of a thing, not of the people
+            # the sentence mentions beside it (特雷弗·马丁 in 《神秘博士…》)
+            people = (Candidate(c.start, c.end, c.prior * _THING_PERSON_PRIOR) for c in people)
+        found += people
+        # a lone letter is a variable or a grade ("(a, b, c)", "II级"), not a name
+        found += (c for c in _regex_spans(LATIN, sentence, 0.6) if c.end - c.start > 1)
         found += (Candidate(start, end, 0.7) for start, end in _runs(tokens, ("nz",)))
     elif qtype is QuestionType.WHAT:
         # Only titles and quoted terms. A bare noun phrase (here and for NAME) was the exact

@@ -61,6 +61,9 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         # HOW_MANY: the unit stays unless the question already says it (多少项).
         ("会议共发布了多少项合作成果？", COUNT, "12"),
         ("How many cooperation results were released?", COUNT, "12 项"),
+        # NAME of a thing: not the person beside it; of someone: the person
+        ("2019年上演的那出话剧叫什么名字？", "2019年初，李明轩 在 《春江花月夜》 演出中扮演了一个角色。", "《春江花月夜》"),
+        ("这位演员叫什么名字？", "2019年，演员李明轩在《春江花月夜》中扮演了主角。", "李明轩"),
         # WHO: a dotted name whole, however jieba cut its parts; asked without its dot, it is
         # in the question; the doer of a passive sentence follows 由
         ("哪位建筑师设计了这座博物馆？", "博物馆由德国建筑师戈特弗里德·森佩尔设计。", "戈特弗里德·森佩尔"),
@@ -119,6 +122,8 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         ("实事项目清单里一共有多少个项目？", PLAN),
         ("What is the total investment of the list of practical projects?", PLAN),
         ("一网通办计划包括多少项任务？", "通过《长三角政务服务“一网通办”三年行动计划》。"),
+        # a lone letter is a variable, not a name
+        ("这个表达式叫什么？", "两个整数的乘法可以写成三元组 (a, b, c)。"),
     ],
 )
 def test_no_short_answer(question: str, sentence: str, glossary: Glossary) -> None:
