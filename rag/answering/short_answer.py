@@ -160,6 +160,7 @@ _SHARE_QUESTION = re.compile(r"比例|百分比|百分之|几成|占.{0,6}多少
 _SHARE = re.compile(r"[%％]|百分之|[一二三四五六七八九十]成")
 _UNIT_STARTS = (*_UNITS, "平方", "立方", "公顷")
 _UNIT_WINDOW = 3  # characters after a number where its unit stands ("16,000 个品种")
+_DIGIT_RUN = re.compile(rf"[\d{ZH_NUM}.,，½]+")
 # The noun a Chinese question asks about: 哪个方案 / 什么组织 / 哪支球队 -> 方案 / 组织 / 球队.
 ZH_ASKED = re.compile(
     r"(?:哪|什么|何)(?:一|个|些|位|种|类|支|家|条|座|所|项|部)?([^，,。？?！!是的了在和与]{2,6})"
@@ -557,12 +558,15 @@ def _of_asked_unit(question: str, sentence: str, found: list[Candidate]) -> list
     if not asked or not found or not asked.group(1).startswith(_UNIT_STARTS):
         return found
     unit = compact(asked.group(1))
-    digits = re.compile(rf"[\d{ZH_NUM}.,，½]+")
 
     def matched(candidate: Candidate) -> int:
+        """How much of the asked unit stands right after the candidate's (last) number."""
         text = sentence[candidate.start : candidate.end]
-        number = list(digits.finditer(text))
-        tail = compact(text[number[-1].end() :] + sentence[candidate.end : candidate.end + len(unit) + _UNIT_WINDOW]) if number else ""
+        numbers = list(_DIGIT_RUN.finditer(text))
+        if not numbers:
+            return 0
+        following = sentence[candidate.end : candidate.end + len(unit) + _UNIT_WINDOW]
+        tail = compact(text[numbers[-1].end() :] + following)
         return max((n for n in range(len(unit), 0, -1) if unit[:n] in tail[: n + _UNIT_WINDOW - 1]), default=0)
 
     lengths = [matched(c) for c in found]
