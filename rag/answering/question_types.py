@@ -61,8 +61,12 @@ _ZH_RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
             r"|名为什么|名为[？?]*$|称为[？?]*$|《[^》]*》(?:是什么|指什么)"
         ),
     ),
-    # 在哪/去哪 followed by 个/种/些 ask "which thing" (失去哪种工厂, 在哪个波长): not a place.
-    (QuestionType.WHERE, re.compile(r"哪里|哪儿|何处|何地|什么地方|哪个地方|[在去从到]哪(?![个种些类一位])")),
+    # 在哪/去哪 followed by a classifier ask "which thing" (失去哪种工厂, 在哪个波长, 在哪场战役,
+    # 在哪件事上): not a place.
+    (
+        QuestionType.WHERE,
+        re.compile(r"哪里|哪儿|何处|何地|什么地方|哪个地方|[在去从到]哪(?![个种些类一位场次届项条件几方批轮])"),
+    ),
     (
         QuestionType.HOW_MANY,
         # 几乎 / 几何 are "almost" / "geometry", not a question; 哪几 asks which ones, not how many.
