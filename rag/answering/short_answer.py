@@ -160,6 +160,8 @@ _SHARE_QUESTION = re.compile(r"比例|百分比|百分之|几成|占.{0,6}多少
 _SHARE = re.compile(r"[%％]|百分之|[一二三四五六七八九十]成")
 _UNIT_STARTS = (*_UNITS, "平方", "立方", "公顷")
 _UNIT_WINDOW = 3  # characters after a number where its unit stands ("16,000 个品种")
+_EN_SHARE_QUESTION = re.compile(r"\b(?:percent(?:age)?|proportion|share|fraction)\b", re.IGNORECASE)
+_EN_COUNTED = re.compile(r"\bhow\s+many\s+([a-z-]+)(?:\s+([a-z]+))?", re.IGNORECASE)
 _DIGIT_RUN = re.compile(rf"[\d{ZH_NUM}.,，½]+")
 # The noun a Chinese question asks about: 哪个方案 / 什么组织 / 哪支球队 -> 方案 / 组织 / 球队.
 ZH_ASKED = re.compile(
@@ -574,6 +576,36 @@ def _of_asked_unit(question: str, sentence: str, found: list[Candidate]) -> list
     return [c for c, n in zip(found, lengths, strict=True) if n == best] if best else found
 
 
+def _of_english_unit(
+    question: str, sentence: str, found: list[Candidate], glossary: Glossary | None
+) -> list[Candidate]:
+    """`_of_asked_unit` for an English question: "what percentage" takes a share, "how many
+    species" a number followed by a rendering of the noun (种); the others stay when none is."""
+    if _EN_SHARE_QUESTION.search(question):
+        shares = [c for c in found if _SHARE.search(sentence[c.start : c.end + 1])]
+        if shares:
+            return shares
+    asked = _EN_COUNTED.search(question)
+    if glossary is None or asked is None:
+        return found
+    # the noun may take a second word ("square miles"); else the first word is it ("people live")
+    words = [w.lower() for w in asked.groups() if w]
+    glosses = glossary.lookup(" ".join(words), 6) or glossary.lookup(words[0], 6)
+    renderings = {r[:1] for r in glosses if r}
+    if not renderings:
+        return found
+
+    def unit_follows(candidate: Candidate) -> bool:
+        numbers = list(_DIGIT_RUN.finditer(sentence[candidate.start : candidate.end]))
+        if not numbers:
+            return False
+        at = candidate.start + numbers[-1].end()
+        return any(char in renderings for char in compact(sentence[at : at + _UNIT_WINDOW + 1]))
+
+    kept = [c for c in found if unit_follows(c)]
+    return kept or found
+
+
 def _without_counted_unit(question: str, sentence: str, candidate: Candidate) -> Candidate:
     """ "丢了多少分" asks for the number of 分: the answer is "308", not "308分"."""
     unit = _COUNTED_UNIT.search(question)
@@ -779,6 +811,8 @@ def extract_short_answer(
         return None
     if qtype is QuestionType.HOW_MANY:
         candidates = [_without_counted_unit(question, sentence, candidate) for candidate in candidates]
+        if language == "en":
+            candidates = _of_english_unit(question, sentence, candidates, glossary)
     anchors = (
         zh_anchors(question, sentence) if language == "zh" else _en_anchors(question, sentence, glossary)
     )

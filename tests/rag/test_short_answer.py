@@ -78,6 +78,8 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         ("长三角地区的面积是多少平方英里？", "长三角地区面积35.8万平方公里,约合13.8万平方英里。", "13.8万"),
         ("这个公园里有多少种树？", "公园里共有 300 棵树,分属 45 个品种。", "45 个"),
         ("参会代表中女性的比例是多少？", "参会代表共200名,其中女性占 35%。", "35%"),
+        ("What percentage of the delegates were women?", "参会代表共200名,其中女性占 35%。", "35%"),
+        ("How many species of trees grow in the park?", "公园里共有 300 棵树,分属 45 个品种。", "45 个"),
         # ... a fraction, and a quantity in two units, whole
         ("项目资金有多少来自社会资本？", "项目资金有三分之二来自社会资本,其余来自财政。", "三分之二"),
         ("会议持续了多少时间？", "会议在 2 小时 15 分钟后结束,共有200名代表参加。", "2 小时 15 分钟"),
