@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.text import CJK, jieba_posseg
+from rag.retrieval.glossary import chinese_number
 
 KINDS = ("person", "place", "org", "number", "year", "ordinal", "date")
 _NAME_KINDS = ("person", "place", "org")
@@ -273,15 +274,6 @@ def _small_number(value: str) -> int | None:
     return int(digits) if digits and len(digits) <= 3 and "." not in value else None
 
 
-def _zh_numeral(n: int) -> str:
-    """0-99 in Chinese numerals (十五, 二十), the form a paragraph may use for a small number."""
-    units = "零一二三四五六七八九"
-    if n < 10:
-        return units[n]
-    tens, unit = divmod(n, 10)
-    return ("" if tens == 1 else units[tens]) + "十" + (units[unit] if unit else "")
-
-
 def surface_forms(value: str, kind: str) -> list[str]:
     """The strings whose presence in a paragraph would mean it may mention `value`."""
     if kind in _NAME_KINDS:
@@ -297,9 +289,9 @@ def surface_forms(value: str, kind: str) -> list[str]:
         forms.append(digits)
     n = _small_number(value)
     if n is not None and n < 100:
-        forms += [_zh_numeral(n)]
+        forms += [chinese_number(n)]
         if kind == "ordinal":
-            forms += [f"第{_zh_numeral(n)}", f"第{n}"]
+            forms += [f"第{chinese_number(n)}", f"第{n}"]
             if 1 <= n <= len(_EN_ORDINAL_WORDS):
                 forms.append(_EN_ORDINAL_WORDS[n - 1])
         elif n < len(_EN_NUMBER_WORDS):

@@ -45,9 +45,9 @@ _DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, 
 _UNIT = {"十": 10, "百": 100, "千": 1000}
 
 
-def chinese_number(numeral: str) -> int | None:
+def numeral_value(numeral: str) -> int | None:
     """The value of a Chinese numeral below 10,000 ("九" 9, "十五" 15, "两千零五" 2005,
-    "一九八五" 1985), or None when it is not one."""
+    "一九八五" 1985), or None when it is not one (the reverse of `glossary.chinese_number`)."""
     if all(c in _DIGIT for c in numeral):
         if len(numeral) > 1 and "两" in numeral:
             return None
@@ -67,7 +67,7 @@ def chinese_number(numeral: str) -> int | None:
 
 
 def _in_digits(match: re.Match[str]) -> str:
-    value = chinese_number(match.group(1))
+    value = numeral_value(match.group(1))
     return match.group(1) if value is None else f" {value} "
 
 
