@@ -551,10 +551,8 @@ def _of_asked_unit(question: str, sentence: str, found: list[Candidate]) -> list
     """The numbers that count what the question counts: "每年多少平方英里" is answered by the
     figure in 平方英里, not the one in 平方公里 beside it; "多少比例" by a share. The others stay
     when no number is of that unit."""
-    if _SHARE_QUESTION.search(question):
-        shares = [c for c in found if _SHARE.search(sentence[c.start : c.end + 1])]
-        if shares:
-            return shares
+    if _SHARE_QUESTION.search(question) and (shares := _shares(sentence, found)):
+        return shares
     asked = _ASKED_UNIT.search(question)
     # "多少碳" names what is counted, not the unit it is counted in
     if not asked or not found or not asked.group(1).startswith(_UNIT_STARTS):
@@ -576,15 +574,18 @@ def _of_asked_unit(question: str, sentence: str, found: list[Candidate]) -> list
     return [c for c, n in zip(found, lengths, strict=True) if n == best] if best else found
 
 
+def _shares(sentence: str, found: list[Candidate]) -> list[Candidate]:
+    """The candidates that are a share (35%, 百分之七十, 七成)."""
+    return [c for c in found if _SHARE.search(sentence[c.start : c.end + 1])]
+
+
 def _of_english_unit(
     question: str, sentence: str, found: list[Candidate], glossary: Glossary | None
 ) -> list[Candidate]:
     """`_of_asked_unit` for an English question: "what percentage" takes a share, "how many
     species" a number followed by a rendering of the noun (种); the others stay when none is."""
-    if _EN_SHARE_QUESTION.search(question):
-        shares = [c for c in found if _SHARE.search(sentence[c.start : c.end + 1])]
-        if shares:
-            return shares
+    if _EN_SHARE_QUESTION.search(question) and (shares := _shares(sentence, found)):
+        return shares
     asked = _EN_COUNTED.search(question)
     if glossary is None or asked is None:
         return found
