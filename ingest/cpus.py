@@ -19,10 +19,18 @@ def usable_cpus() -> int:
     return max(1, count)
 
 
+def _explicit_threads() -> int | None:
+    explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(explicit) if explicit.isdigit() and int(explicit) > 0 else None
+
+
 def embedding_threads() -> int:
     """Threads one embedding call uses: OMP_NUM_THREADS when set, else every usable CPU but one
     (why: `ingest.torch_embedder._configure_torch_threads`)."""
-    explicit = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if explicit.isdigit() and int(explicit) > 0:
-        return int(explicit)
-    return max(1, usable_cpus() - 1)
+    return _explicit_threads() or max(1, usable_cpus() - 1)
+
+
+def lone_query_threads() -> int:
+    """Threads for a question embedded while no other answer is in flight: every usable CPU,
+    since nothing else wants them then; OMP_NUM_THREADS when set (the user's word holds)."""
+    return _explicit_threads() or usable_cpus()

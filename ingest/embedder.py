@@ -46,6 +46,13 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
 
+def embed_query_alone(embedder: Embedder, text: str) -> np.ndarray:
+    """`text` as a question embedded while no other answer is in flight: on every core where the
+    embedder can (ingest.onnx_embedder), else as `embed_queries` does it. The same row either way."""
+    alone = getattr(embedder, "embed_query_alone", None)
+    return alone(text) if alone is not None else embedder.embed_queries([text])
+
+
 class HashingEmbedder:
     """A deterministic stand-in for unit tests of index and fusion code: counts of character
     1-3 grams hashed into `dimension` buckets, L2-normalized. No model, no randomness. Texts
@@ -163,6 +170,9 @@ class LazyEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.loaded().embed_queries(texts)
 
+    def embed_query_alone(self, text: str) -> np.ndarray:
+        return embed_query_alone(self.loaded(), text)
+
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self.loaded().embed_passages(texts, progress=progress)
 
@@ -172,6 +182,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "Embedder",
     "LazyEmbedder",
+    "embed_query_alone",
     "embedder_model_id",
     "HashingEmbedder",
     "load_embedder",

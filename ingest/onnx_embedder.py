@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,12 +150,15 @@ class OnnxEmbedder:
         model_id: str | None = None,
         batch_size: int = 32,
         threads: int | None = None,
+        lone_threads: int | None = None,
     ) -> None:
+        """threads: intra-op threads of a call (default ingest.cpus.embedding_threads); a set
+        count is used for lone questions too. lone_threads: for a question embedded alone
+        (`embed_query_alone`; default ingest.cpus.lone_query_threads)."""
         from tokenizers import Tokenizer
 
-        from ingest.cpus import embedding_threads
+        from ingest.cpus import embedding_threads, lone_query_threads
 
-        ort = _onnxruntime()
         self.model_id = model_id or str(model_dir)
         self.batch_size = batch_size
         self.config = read_encoder_config(Path(model_dir))
@@ -164,25 +168,48 @@ class OnnxEmbedder:
         pad_id = self.tokenizer.token_to_id(pad) if pad else None
         self.tokenizer.enable_padding(pad_id=pad_id or 0, pad_token=pad or "[PAD]")  # to the longest in a batch
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or embedding_threads()  # the count torch would use
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: no optimizer notes on the user's terminal
-        try:
-            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own Fail / InvalidProtobuf / NoSuchFile
-            raise ModelUnavailable(
-                f"Cannot load the ONNX embedding model {onnx_path} ({type(exc).__name__}: {exc}). "
-                f"Delete {Path(onnx_path).parent} to have it exported again, or set RAG_EMBED_BACKEND=torch."
-            ) from exc
+        self._onnx_path = Path(onnx_path)
+        self.threads = threads or embedding_threads()  # the count torch would use
+        self.session = self._session(self.threads)
+        # A question embedded while nothing else is in flight may take every core (2 threads:
+        # 5.8 against 9.1 ms a query here, bit-identical rows); under load the one-thread session
+        # leaves the other core to the answers' Python (32 clients: 119 against 100 answers/s
+        # when every call took 2). Built on first use: ~85 MB, the weights file is mapped once.
+        default_lone = self.threads if threads else lone_query_threads()
+        self.lone_threads = max(self.threads, lone_threads or default_lone)
+        self._lone_session: Any = None
+        self._lone_lock = threading.Lock()
         self._inputs = {node.name for node in self.session.get_inputs()}
         width = self.session.get_outputs()[0].shape[-1]
         self.dimension = int(self.config.dimension or (width if isinstance(width, int) else self._probe()))
 
+    def _session(self, threads: int) -> Any:
+        ort = _onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: no optimizer notes on the user's terminal
+        try:
+            return ort.InferenceSession(str(self._onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail / InvalidProtobuf / NoSuchFile
+            raise ModelUnavailable(
+                f"Cannot load the ONNX embedding model {self._onnx_path} ({type(exc).__name__}: {exc}). "
+                f"Delete {self._onnx_path.parent} to have it exported again, or set RAG_EMBED_BACKEND=torch."
+            ) from exc
+
     def _probe(self) -> int:
         return int(self._run(["probe"]).shape[1])
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _lone(self) -> Any:
+        if self.lone_threads <= self.threads:
+            return self.session
+        if self._lone_session is None:
+            with self._lone_lock:
+                if self._lone_session is None:
+                    self._lone_session = self._session(self.lone_threads)
+        return self._lone_session
+
+    def _run(self, texts: list[str], session: Any = None) -> np.ndarray:
         """One batch: token ids -> hidden states -> pooled, unit-length rows."""
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
@@ -190,7 +217,7 @@ class OnnxEmbedder:
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self.session.run(None, feed)[0]
+        hidden = (session or self.session).run(None, feed)[0]
         if self.config.pooling == "cls":
             pooled = hidden[:, 0]
         else:
@@ -198,7 +225,7 @@ class OnnxEmbedder:
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, progress: bool, session: Any = None) -> np.ndarray:
         from tqdm import tqdm
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -209,12 +236,17 @@ class OnnxEmbedder:
         starts = range(0, len(texts), self.batch_size)
         for start in tqdm(starts, desc="Batches", disable=not progress):
             rows = order[start : start + self.batch_size]
-            out[rows] = self._run([prompt + texts[row] for row in rows])
+            out[rows] = self._run([prompt + texts[row] for row in rows], session)
         return out
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search questions (with the model's query prompt, if it has one)."""
         return self._encode(list(texts), self.config.query_prompt, progress=False)
+
+    def embed_query_alone(self, text: str) -> np.ndarray:
+        """One question while no other answer is in flight: the same row as `embed_queries`
+        gives it, on every core (see `lone_threads`)."""
+        return self._encode([text], self.config.query_prompt, progress=False, session=self._lone())
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Embed passages to index (with the model's passage or document prompt, if any)."""

@@ -243,7 +243,8 @@ class Engine:
     # --- reading -------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> Retrieval:
         """The `k` passages that best match `query` (mode: hybrid, dense or lexical)."""
-        return self._loaded().retriever.search(query, k=k, mode=mode)
+        with self.embedder.asking():
+            return self._loaded().retriever.search(query, k=k, mode=mode)
 
     def answer(
         self,
@@ -255,7 +256,10 @@ class Engine:
     ) -> Answer:
         """Answer `question` (after `history`) from `top_k` passages (default RAG_TOP_K); use_llm
         None: the LLM when one is configured."""
-        return self._loaded().answer(question, history=history, top_k=self._top_k(top_k), use_llm=use_llm, mode=mode)
+        with self.embedder.asking():
+            return self._loaded().answer(
+                question, history=history, top_k=self._top_k(top_k), use_llm=use_llm, mode=mode
+            )
 
     def stream(
         self,
@@ -265,11 +269,17 @@ class Engine:
         use_llm: bool | None = None,
     ) -> Iterator[AnswerEvent]:
         """The answer as events: Citations, Delta..., Done (see rag.events)."""
-        return self._loaded().stream(question, history, self._top_k(top_k), use_llm)
+        return self._counted(self._loaded().stream(question, history, self._top_k(top_k), use_llm))
+
+    def _counted(self, events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
+        """A stream counts as an answer in flight (ingest.query_batch) from its first event to its end."""
+        with self.embedder.asking():
+            yield from events
 
     def evidence(self, question: str, top_k: int | None = None) -> Evidence:
         """What the extractive answerer weighs for `question` (eval.calibrate fits on it)."""
-        return self._loaded().gather(question, top_k=self._top_k(top_k))
+        with self.embedder.asking():
+            return self._loaded().gather(question, top_k=self._top_k(top_k))
 
     def _top_k(self, top_k: int | None) -> int:
         return top_k or self.settings.top_k

@@ -71,6 +71,26 @@ def test_one_embedder_serves_several_threads(embedder: OnnxEmbedder) -> None:
         np.testing.assert_allclose(vectors, expected[row % len(QUERIES)], atol=1e-6)
 
 
+def test_a_lone_question_runs_on_more_threads_and_gets_the_same_row(
+    e5_model_dir: Path, onnx_model_path: Path
+) -> None:
+    one_thread = OnnxEmbedder(e5_model_dir, onnx_model_path, threads=1, lone_threads=2)
+    alone = [one_thread.embed_query_alone(query) for query in QUERIES]
+
+    lone_session = one_thread._lone_session
+    assert lone_session is not None and lone_session is not one_thread.session
+    assert lone_session.get_session_options().intra_op_num_threads == 2
+    assert one_thread.session.get_session_options().intra_op_num_threads == 1
+    for query, row in zip(QUERIES, alone, strict=True):
+        assert np.array_equal(row, one_thread.embed_queries([query])), query  # bit for bit
+
+
+def test_set_threads_are_used_for_lone_questions_too(e5_model_dir: Path, onnx_model_path: Path) -> None:
+    embedder = OnnxEmbedder(e5_model_dir, onnx_model_path, threads=1)
+    embedder.embed_query_alone(QUERIES[0])
+    assert embedder.lone_threads == 1 and embedder._lone_session is None  # no second session
+
+
 def test_a_verified_export_is_reused(e5_model_dir: Path, cache_root: Path, onnx_model_path: Path) -> None:
     directory = onnx_model_path.parent
     assert directory == export_dir(e5_model_dir, cache_root) and is_current(directory, e5_model_dir)

@@ -116,6 +116,46 @@ def test_a_failing_query_fails_alone(embedder: Embedder) -> None:
     assert [future.result().shape for n, future in enumerate(futures) if n != 1] == [(1, embedder.dimension)] * 3
 
 
+class CountingEmbedder:
+    """The real embedder, counting which way each question was embedded."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder, self.model_id, self.dimension = embedder, embedder.model_id, embedder.dimension
+        self.alone = self.shared = 0
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.shared += 1
+        return self.embedder.embed_queries(texts)
+
+    def embed_query_alone(self, text: str) -> np.ndarray:
+        self.alone += 1
+        return self.embedder.embed_queries([text])
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.embedder.embed_passages(texts, progress=progress)
+
+
+def test_a_question_is_embedded_alone_only_while_no_other_answer_is_in_flight(
+    bundled_engine: Engine, embedder: Embedder
+) -> None:
+    counting = CountingEmbedder(embedder)
+    batcher = QueryBatcher(counting)  # type: ignore[arg-type]
+    engine = Engine(bundled_engine.settings, bundled_engine.index_dir, embedder=batcher)
+    question = "2027年度座谈会在哪里召开？"
+    expected = engine.answer(question).as_dict()
+    assert (counting.alone, counting.shared) == (1, 0)
+
+    with batcher.asking():  # another answer in flight: its Python needs a core
+        busy = engine.answer(question).as_dict()
+    assert (counting.alone, counting.shared) == (1, 1)
+    list(engine.stream(question))  # a stream counts while it runs, and stops counting at its end
+    engine.search(question)
+    assert (counting.alone, counting.shared) == (3, 1)
+    for answer in (expected, busy):
+        answer.pop("timings_ms")
+    assert busy == expected
+
+
 def test_settings_default_batches_and_one_turns_it_off() -> None:
     assert Settings().query_batch == 16
     assert Settings(query_batch=1).query_batch == 1
