@@ -29,6 +29,7 @@ from rag.answering.conversation import Turn
 from rag.answering.hubness import MeanQuestions
 from rag.config import Settings, bundled_corpus
 from rag.events import AnswerEvent
+from rag.heap import refreeze_heap
 from rag.records import Answer, Upload
 from rag.retrieval.retriever import Retrieval, Retriever
 
@@ -147,6 +148,7 @@ class Engine:
         )
         # One assignment: a request in flight keeps the answerer it already holds.
         self._current = (generation, answerer)
+        refreeze_heap()
         return self._current
 
     def _llm_client(self) -> Any:

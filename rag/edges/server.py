@@ -74,7 +74,7 @@ def build_app(
     if not engine.has_index():
         meanwhile = "/healthz answers meanwhile, /readyz says when it is done"
         print(NO_INDEX_YET.format(index_dir=engine.index_dir, meanwhile=meanwhile), flush=True)
-    app = create_app(engine, settings, progress=True)
+    app = create_app(engine, settings, progress=True, freeze_heap=True)
     if page:
         mount_ui(app, engine, settings)
     else:

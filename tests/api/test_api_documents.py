@@ -1,6 +1,7 @@
 """Documents over HTTP: auth on writes, an upload that changes answers, delete, readiness."""
 
 import asyncio
+import gc
 import io
 import time
 from collections.abc import Iterator
@@ -161,6 +162,28 @@ def test_questions_keep_being_answered_during_an_upload(writable_engine: Engine)
 
     assert written == 201
     assert statuses and set(statuses) == {200}
+
+
+def test_a_serving_app_freezes_its_heap_once_loaded_and_again_after_a_write(writable_engine: Engine) -> None:
+    app = create_app(
+        writable_engine, api_settings(writable_engine.index_dir, api_key=API_KEY), freeze_heap=True
+    )
+    try:
+        with serve_client(app) as client:
+            loaded = gc.get_freeze_count()
+            files = {"file": (FACT_NAME, FACT.encode("utf-8"))}
+            written = client.post("/documents", files=files, headers=AUTH)
+            installed = writable_engine._loaded()
+            # frozen objects are in no generation: the collector no longer walks this version
+            new_version_frozen = not any(tracked is installed for tracked in gc.get_objects())
+            answer = client.post("/ask", json={"question": FACT_QUESTION}).json()
+            client.delete(f"/documents/{written.json()['doc_id']}", headers=AUTH)
+    finally:
+        gc.unfreeze()
+
+    assert loaded > 100_000  # the model's, the glossary's and the index's objects
+    assert written.status_code == 201 and new_version_frozen
+    assert answer["found"] and answer["citations"]  # the new version answers
 
 
 def test_readiness_is_503_with_the_reason_until_an_index_exists(tmp_path: Path, embedder: Embedder) -> None:

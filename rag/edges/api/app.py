@@ -26,15 +26,23 @@ from rag.engine import Engine
 
 
 def create_app(
-    engine: Engine, settings: Settings, *, build_index: bool = True, progress: bool = False
+    engine: Engine,
+    settings: Settings,
+    *,
+    build_index: bool = True,
+    progress: bool = False,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """The API over `engine`. Its lifespan loads the engine in a background thread (building
     the bundled report's index first when there is none, unless `build_index` is False), so
-    /healthz answers at once and /readyz turns 200 when the engine can answer."""
+    /healthz answers at once and /readyz turns 200 when the engine can answer.
+
+    freeze_heap: once loaded, exempt the loaded objects from garbage collection (rag.heap); for
+    a process that only serves (`rag serve`), not for one that also does other work (tests)."""
     svc = Services(
         engine=engine,
         settings=settings,
-        loader=Loader(engine, build_index=build_index, progress=progress),
+        loader=Loader(engine, build_index=build_index, progress=progress, freeze_heap=freeze_heap),
         pool=WorkPool(settings.max_concurrency, settings.request_timeout_s, settings.max_queue_wait_s),
         limiter=RateLimiter(settings.rate_limit_per_minute),
     )

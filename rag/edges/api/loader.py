@@ -5,6 +5,7 @@ import threading
 
 from ingest.errors import NotReady, RagError
 from rag.engine import Engine
+from rag.heap import freeze_heap
 
 log = logging.getLogger("rag.api")
 
@@ -14,10 +15,11 @@ class Loader:
 
     Written by the loader thread, read by every request: all under one lock."""
 
-    def __init__(self, engine: Engine, build_index: bool, progress: bool) -> None:
+    def __init__(self, engine: Engine, build_index: bool, progress: bool, freeze_heap: bool = False) -> None:
         self.engine = engine
         self.build_index = build_index
         self.progress = progress
+        self.freeze_heap = freeze_heap
         self.ready = threading.Event()
         self._lock = threading.Lock()
         self._state = "idle"  # idle | loading | no_index | failed | ready
@@ -46,6 +48,8 @@ class Loader:
                 self.engine.ensure_index(progress=self.progress)
             self._set("loading", "loading the model and index")
             self.engine.warm_up()
+            if self.freeze_heap:
+                freeze_heap()  # what warm-up loaded lives as long as the server (see rag.heap)
         except RagError as exc:
             self._set("failed", str(exc))
         except Exception as exc:  # reported by /readyz, never raised into a request
