@@ -53,6 +53,7 @@ class Retrieval:
     timings_ms: dict[str, float]
     translations: list[str] = field(default_factory=list)  # Chinese terms of an English query
     mode: str = "hybrid"
+    agreed_top: bool = False  # the first passage is first on both the dense and the lexical side
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of a search (`GET /search`, `rag search --json`)."""
@@ -181,7 +182,8 @@ class Retriever:
             for rank, (chunk_id, score) in enumerate(best, start=1)
         ]
         timings["fusion"] = _ms(started)
-        return Retrieval(query, language, hits, query_vector, tokens, timings, translations, mode)
+        agreed = bool(best) and dense_rank.get(best[0][0]) == 1 and lexical_rank.get(best[0][0]) == 1
+        return Retrieval(query, language, hits, query_vector, tokens, timings, translations, mode, agreed)
 
     def _fuse(
         self, dense_rank: dict[str, int], lexical_rank: dict[str, int], language: str, mode: str

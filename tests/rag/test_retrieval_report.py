@@ -51,6 +51,18 @@ def test_each_mode_uses_its_own_side(bundled_engine: Engine) -> None:
     assert bundled_engine.search(EXAMPLE_QUERIES[1], k=1).language == "en"
 
 
+def test_the_first_passage_is_agreed_when_both_sides_put_it_first(bundled_engine: Engine) -> None:
+    outcomes = []
+    for query in ["2027年度座谈会在哪里召开？", "谁出席了会议？", "数字长三角", "人工智能", "Which province hosts 2027?"]:
+        top = {mode: bundled_engine.search(query, k=5, mode=mode).hits[0].chunk.id for mode in MODES}
+        hybrid = bundled_engine.search(query, k=5)
+        both_first = top["dense"] == top["lexical"] == top["hybrid"]
+        assert hybrid.agreed_top == both_first, query
+        assert not bundled_engine.search(query, k=5, mode="dense").agreed_top  # one side agrees with nothing
+        outcomes.append(both_first)
+    assert True in outcomes and False in outcomes
+
+
 def test_english_queries_search_the_chinese_text_with_translations(bundled_engine: Engine) -> None:
     retrieval = bundled_engine.search("Who is the Party secretary of Jiangsu?", k=3)
     assert retrieval.translations  # glossary terms for the lexical side
