@@ -568,9 +568,18 @@ def load_items(zh_path: Path, en_path: Path | None = None) -> list[Item]:
 
 
 def write_jsonl(rows: list[Row], path: Path) -> None:
+    """One row per line, with the labelled set's fields too (eval.dataset): `rag eval --dataset
+    FILE --index DIR` runs it over the benchmark's index (the one `rag eval --squad` builds),
+    its false answers per swapped kind as the category."""
     with path.open("w", encoding="utf-8") as out:
         for row in rows:
-            out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+            labelled = {
+                "evidence": row.answers[0] if row.answers else "",
+                "type": "",
+                "paragraph": str(row.context_id),
+                "category": row.kind or "answerable",
+            }
+            out.write(json.dumps(asdict(row) | labelled, ensure_ascii=False) + "\n")
 
 
 def counts(rows: list[Row]) -> Counter[tuple[str, str]]:

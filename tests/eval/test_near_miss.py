@@ -2,7 +2,9 @@
 
 import json
 
+from eval.dataset import load_items as load_labelled
 from eval.near_miss import (
+    KINDS,
     Constraint,
     absent,
     en_constraints,
@@ -182,6 +184,11 @@ def test_cli_writes_jsonl(tmp_path, capsys):
     assert set(rows[1]) == {
         "id", "language", "question", "answerable", "answers", "context_id", "split", "kind",
         "original_question", "original_value", "swapped_value",
+        "evidence", "type", "paragraph", "category",
     }  # fmt: skip
+    labelled = load_labelled(out)  # `rag eval --dataset` reads it as it is
+    assert len(labelled) == 20 and {item.split for item in labelled} <= {"dev", "test"}
+    assert {item.category for item in labelled if not item.answerable} <= set(KINDS)
+    assert all(item.category == "answerable" for item in labelled if item.answerable)
     assert "person" in capsys.readouterr().out
     assert main([str(tmp_path / "missing.json"), "--out", str(out)]) == 1
