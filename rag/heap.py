@@ -2,8 +2,8 @@
 
 A warmed engine holds ~560k objects the cyclic collector tracks (the glossary, jieba's
 dictionary, the index's chunks); a full collection walks them all in ~280 ms with the GIL held,
-and under load one came every few seconds: every request in flight, a quick 503 included,
-stalled for it (bench.load at 512 clients: 503s 0.5 ms at p50 in the server, 450 ms at p99).
+and every request in flight, a quick 503 included, stalls for it (bench.load at 512 clients:
+503s 0.5 ms at p50 in the server, 450-840 ms at p99, with p99 about the maximum).
 `gc.freeze()` after warm-up moves them to the permanent generation, which collections skip
 (a full collection then takes ~0 ms). Objects freed by reference counting are still freed.
 """

@@ -525,6 +525,7 @@ class Answerer:
         seen: set[tuple[str, tuple[tuple[int, int], ...]]] = set()
         scored: list[ScoredSentence] = []
         cover_weight = self.weights.coverage.get(language, 0.2)
+        agreed_bonus = self.weights.agreed_passage.get(language, 0.0) if agreed else 0.0
         hub_weight = self.weights.hubness.get(language, 0.0)
         hubs = self._hubs.get(language) if hub_weight else None
         for hit in hits:
@@ -541,8 +542,8 @@ class Answerer:
                     dense -= hub_weight * float(hubs[sentence_row])
                 cover = coverage(terms, text_terms(sentence.text), stats)
                 score = dense + cover_weight * cover + self.weights.passage_rank / hit.rank
-                if agreed and hit.rank == 1:
-                    score += self.weights.agreed_passage.get(language, 0.0)
+                if hit.rank == 1:
+                    score += agreed_bonus
                 sentence_years = _YEAR.findall(sentence.text)
                 if years and sentence_years and not set(years) & set(sentence_years):
                     score -= self.weights.other_year

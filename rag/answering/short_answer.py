@@ -561,17 +561,21 @@ def _of_asked_unit(question: str, sentence: str, found: list[Candidate]) -> list
 
     def matched(candidate: Candidate) -> int:
         """How much of the asked unit stands right after the candidate's (last) number."""
-        text = sentence[candidate.start : candidate.end]
-        numbers = list(_DIGIT_RUN.finditer(text))
-        if not numbers:
+        at = _after_last_number(sentence, candidate)
+        if at is None:
             return 0
-        following = sentence[candidate.end : candidate.end + len(unit) + _UNIT_WINDOW]
-        tail = compact(text[numbers[-1].end() :] + following)
+        tail = compact(sentence[at : candidate.end] + sentence[candidate.end : candidate.end + len(unit) + _UNIT_WINDOW])
         return max((n for n in range(len(unit), 0, -1) if unit[:n] in tail[: n + _UNIT_WINDOW - 1]), default=0)
 
     lengths = [matched(c) for c in found]
     best = max(lengths)
     return [c for c, n in zip(found, lengths, strict=True) if n == best] if best else found
+
+
+def _after_last_number(sentence: str, candidate: Candidate) -> int | None:
+    """Where the candidate's last run of digits or numerals ends, in `sentence`; None without one."""
+    numbers = list(_DIGIT_RUN.finditer(sentence[candidate.start : candidate.end]))
+    return candidate.start + numbers[-1].end() if numbers else None
 
 
 def _shares(sentence: str, found: list[Candidate]) -> list[Candidate]:
@@ -597,11 +601,8 @@ def _of_english_unit(
         return found
 
     def unit_follows(candidate: Candidate) -> bool:
-        numbers = list(_DIGIT_RUN.finditer(sentence[candidate.start : candidate.end]))
-        if not numbers:
-            return False
-        at = candidate.start + numbers[-1].end()
-        return any(char in renderings for char in compact(sentence[at : at + _UNIT_WINDOW + 1]))
+        at = _after_last_number(sentence, candidate)
+        return at is not None and any(char in renderings for char in compact(sentence[at : at + _UNIT_WINDOW + 1]))
 
     kept = [c for c in found if unit_follows(c)]
     return kept or found
