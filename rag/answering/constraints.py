@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from ingest.text import CJK, jieba_posseg
 from rag.answering.enumeration import asked_members, listed_members, members_span
 from rag.answering.provinces import ABBREVIATION_RUN, PROVINCE_ABBREVIATIONS
+from rag.answering.roles import EN_ROLE, en_title_forms, role_in, zh_roles_in
 from rag.answering.short_answer import SURNAMES
 from rag.answering.slots import looks_like_person
 from rag.retrieval.glossary import chinese_number, name_runs, names_in_text
@@ -76,40 +77,6 @@ class Translator(Protocol):
     def sense(self, chinese: str) -> str | None: ...
 
 
-# Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
-_ZH_ROLES = (
-    "纪委书记", "政协主席", "人大常委会主任", "组织部部长", "宣传部部长", "统战部部长", "政法委书记",
-    "省委副书记", "市委副书记", "省委书记", "市委书记", "县委书记", "区委书记", "党委书记", "总书记",
-    "副书记", "书记", "副省长", "省长", "副市长", "市长", "副县长", "县长", "副区长", "区长",
-    "副总理", "总理", "副主席", "主席", "副总统", "总统", "首相", "副部长", "部长", "秘书长", "副主任",
-    "主任", "局长", "厅长", "副校长", "校长", "院长", "董事长", "总经理", "总裁", "大使", "发言人",
-    "主编", "省委常委", "市委常委", "常委",
-)  # fmt: skip
-_EN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"(?:party )?discipline (?:inspection )?(?:commission )?(?:chief|secretary|head)", ("纪委书记",)),
-    (r"deputy party secretary|deputy secretary", ("副书记",)),
-    (r"party secretary|party chief|party boss|secretary of the [a-z ]*party committee", ("书记",)),
-    (r"general secretary", ("总书记",)),
-    (r"secretary[- ]general", ("秘书长",)),
-    (r"vice[- ]governor|deputy governor|lieutenant governor", ("副省长",)),
-    (r"governor", ("省长",)),
-    (r"vice[- ]mayor|deputy mayor", ("副市长",)),
-    (r"mayor", ("市长",)),
-    (r"vice[- ]premier", ("副总理",)),
-    (r"premier|prime minister", ("总理", "首相")),
-    (r"vice[- ]president", ("副主席", "副总统", "副校长")),
-    (r"president", ("主席", "总统", "校长", "院长")),
-    (r"vice[- ]chairman|vice[- ]chair", ("副主席",)),
-    (r"chairman|chairwoman|chairperson", ("主席", "董事长")),
-    (r"deputy minister|vice[- ]minister", ("副部长",)),
-    (r"minister", ("部长",)),
-    (r"ambassador", ("大使",)),
-    (r"spokes(?:man|woman|person)", ("发言人",)),
-    (r"chief executive|ceo", ("总裁", "总经理", "首席执行官")),
-    (r"editor[- ]in[- ]chief|chief editor", ("主编",)),
-    (r"director(?:[- ]general)?|head of the [a-z ]*(?:office|bureau|department|commission)", ("主任", "局长", "司长", "处长", "厅长", "院长", "馆长", "总监", "所长")),
-)
-_EN_ROLE = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern, _ in _EN_ROLES) + r")s?\b")
 
 # Who held a post before or after someone: a report that lists today's officials does not say.
 _EN_TENURE = re.compile(r"\bbefore (?:becoming|being|taking)\b|\bbefore [A-Z][a-z]+ [A-Z][a-z]+|\b(?:predecessor|successor|preceded|succeeded)\b")
@@ -242,27 +209,12 @@ _NOT_ENTITIES = frozenset(
 
 
 def _roles_zh(question: str) -> list[Constraint]:
-    found: list[Constraint] = []
-    taken = [False] * len(question)
-    for role in _ZH_ROLES:
-        for match in re.finditer(re.escape(role), question):
-            if any(taken[match.start() : match.end()]):
-                continue
-            taken[match.start() : match.end()] = [True] * len(role)
-            found.append(Constraint(Kind.ROLE, role, (role,)))
-    return found
+    return [Constraint(Kind.ROLE, role, (role,)) for role, _, _ in zh_roles_in(question)]
 
 
 def _roles_en(question: str) -> list[Constraint]:
-    found = []
-    lower = question.lower()
-    for match in _EN_ROLE.finditer(lower):
-        text = match.group(0).rstrip("s") if match.group(0).endswith("s") and not match.group(0).endswith("ss") else match.group(0)
-        for pattern, forms in _EN_ROLES:
-            if re.fullmatch(pattern, text):
-                found.append(Constraint(Kind.ROLE, match.group(0), forms))
-                break
-    return found
+    titles = (match.group(0) for match in EN_ROLE.finditer(question.lower()))
+    return [Constraint(Kind.ROLE, title, forms) for title in titles if (forms := en_title_forms(title))]
 
 
 def _attributes_zh(question: str) -> list[Constraint]:
@@ -483,18 +435,6 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
     return tuple(entities + roles + _years(question) + ordinals + attributes + asked)
 
 
-def _role_in(role: str, text: str, holder: bool = True) -> bool:
-    """`role` in `text`, not as the tail of a deputy's title (省长 is not met by 副省长), nor as
-    the name of a meeting of such people (研究室主任座谈会 holds no director)."""
-    for match in re.finditer(re.escape(role), text):
-        deputy = not role.startswith("副") and match.start() > 0 and text[match.start() - 1] == "副"
-        if not deputy and not (holder and _ROLE_AS_MODIFIER.match(text, match.end())):
-            return True
-    return False
-
-
-# A title that names a gathering or an office of its holders, not a holder.
-_ROLE_AS_MODIFIER = re.compile(r"(?:联席)?(?:座谈会|会议|办公会|热线|信箱|论坛|培训班|工作会)")
 # "刘捷说,", "王清宪表示": the speaker a sentence quotes.
 _SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:说|表示|指出|强调|介绍)")
 _EN_SPOKEN = re.compile(
@@ -689,7 +629,7 @@ def met(constraint: Constraint, text: str, translator: Translator | None = None)
     if " " in text:
         text = text.replace(" ", "")
     if constraint.kind is Kind.ROLE:
-        return any(_role_in(form, text) for form in constraint.forms)
+        return any(role_in(form, text) for form in constraint.forms)
     if constraint.kind is Kind.ENTITY:
         return _entity_in(constraint, text)
     if constraint.kind is Kind.SPEAKER:
@@ -711,7 +651,7 @@ def mentioned(constraint: Constraint, text: str) -> bool:
     """Whether `text` mentions what `constraint` names at all: as `met`, except that a title
     naming a gathering counts ("秘书长座谈会" mentions 秘书长). For the report-wide check."""
     if constraint.kind is Kind.ROLE:
-        return any(_role_in(form, text.replace(" ", ""), holder=False) for form in constraint.forms)
+        return any(role_in(form, text.replace(" ", ""), holder=False) for form in constraint.forms)
     return met(constraint, text)
 
 

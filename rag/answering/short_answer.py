@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from ingest.text import CJK_CHAR, ENGLISH_STOPWORDS, jieba, jieba_posseg
 from rag.answering.question_types import QuestionType
+from rag.answering.roles import asked_post, titled
 from rag.retrieval.glossary import Glossary, capitalized_names, names_in_text
 
 # Scoring weights, tuned on XQuAD (zh and en questions together; see the bench script).
@@ -280,14 +281,21 @@ def _person_spans(sentence: str, tokens: Sequence[Token]) -> Iterator[Candidate]
         # a last part jieba cut in two (唐娜·诺 + 布尔) goes on while names follow unbroken
         while end in starts and CJK_CHAR.match(starts[end].word) and starts[end].tag.startswith("nr"):
             end = starts[end].end
-        while start in ends and CJK_CHAR.match(ends[start].word) and ends[start].tag.startswith("nr"):
-            # and a first part (戈特弗 + 里德·森佩尔), without a preposition glued to it (和玛丽)
+        while start in ends and CJK_CHAR.match(ends[start].word) and _name_part(ends[start]):
+            # and a first part (戈特弗 + 里德·森佩尔, 洛 + 塔尔·德梅齐埃), without a preposition
+            # glued to it (和玛丽)
             before = ends[start]
             glued = len(before.word) >= 3 and before.word[0] in _LEADING_FUNCTION
             start = before.start + glued
             if glued:
                 break
         yield Candidate(start, end, 1.2)
+
+
+def _name_part(token: Token) -> bool:
+    """A token that goes on a transliterated name: a name, or one character jieba tagged as any
+    noun (洛 of 洛塔尔, tagged a place)."""
+    return token.tag.startswith("nr") or (len(token.word) == 1 and token.tag.startswith("n"))
 
 
 def _outside(candidates: list[Candidate], spans: list[Candidate]) -> list[Candidate]:
@@ -809,6 +817,10 @@ def extract_short_answer(
     WHAT/WHY/YESNO/OTHER questions and sentences without a candidate of the asked kind give None.
     """
     candidates = _candidates(question, sentence, qtype)
+    if qtype is QuestionType.WHO and (posts := asked_post(question, language)):
+        # Asked who holds a post, only a name with that title answers: of "上海市委书记陈吉宁,
+        # 上海市委副书记、市长龚正" the mayor is 龚正, though 陈吉宁 stands nearer "上海".
+        candidates = [c for c in candidates if titled(sentence, c.start, c.end, posts)]
     if not candidates:
         return None
     if qtype is QuestionType.HOW_MANY:

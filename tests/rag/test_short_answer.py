@@ -46,6 +46,12 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         ("Who is the party secretary of Jiangsu?", LEADERS, "信长星"),
         ("浙江省长是谁？", LEADERS, "刘捷"),
         ("Who is the governor of Zhejiang?", LEADERS, "刘捷"),
+        # the name the asked title stands with, not the nearer name of the same list
+        ("Who is the mayor of Shanghai?", LEADERS, "龚正"),
+        ("上海市市长是谁？", LEADERS, "龚正"),
+        ("Who is the deputy party secretary of Shanghai?", LEADERS, "龚正"),
+        # a transliterated name whose first character jieba tags as a place
+        ("谁是东德的最后一任总理?", "德意志民主共和国（东德）的最后一任总理 洛塔尔·德梅齐埃 也是胡格诺派后裔。", "洛塔尔·德梅齐埃"),
         # WHERE
         ("座谈会在哪里举行？", MEETING, "上海"),
         ("Where was the meeting held?", MEETING, "上海"),

@@ -1,0 +1,137 @@
+"""Titles and posts (省长, 市委书记, "vice governor") and who holds one in a sentence.
+
+Reports name officials title first: "上海市委副书记、市长龚正", several titles joined by "、". A
+question that asks who holds a post is answered by the name its title stands with, not by another
+name in the same list ("上海市委书记陈吉宁" is not the mayor). Shared by the constraint checks
+(`rag.answering.constraints`) and the short answer (`rag.answering.short_answer`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
+ZH_ROLES = (
+    "纪委书记", "政协主席", "人大常委会主任", "组织部部长", "宣传部部长", "统战部部长", "政法委书记",
+    "省委副书记", "市委副书记", "省委书记", "市委书记", "县委书记", "区委书记", "党委书记", "总书记",
+    "副书记", "书记", "副省长", "省长", "副市长", "市长", "副县长", "县长", "副区长", "区长",
+    "副总理", "总理", "副主席", "主席", "副总统", "总统", "首相", "副部长", "部长", "秘书长", "副主任",
+    "主任", "局长", "厅长", "副校长", "校长", "院长", "董事长", "总经理", "总裁", "大使", "发言人",
+    "主编", "省委常委", "市委常委", "常委",
+)  # fmt: skip
+EN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"(?:party )?discipline (?:inspection )?(?:commission )?(?:chief|secretary|head)", ("纪委书记",)),
+    (r"deputy party secretary|deputy secretary", ("副书记",)),
+    (r"party secretary|party chief|party boss|secretary of the [a-z ]*party committee", ("书记",)),
+    (r"general secretary", ("总书记",)),
+    (r"secretary[- ]general", ("秘书长",)),
+    (r"vice[- ]governor|deputy governor|lieutenant governor", ("副省长",)),
+    (r"governor", ("省长",)),
+    (r"vice[- ]mayor|deputy mayor", ("副市长",)),
+    (r"mayor", ("市长",)),
+    (r"vice[- ]premier", ("副总理",)),
+    (r"premier|prime minister", ("总理", "首相")),
+    (r"vice[- ]president", ("副主席", "副总统", "副校长")),
+    (r"president", ("主席", "总统", "校长", "院长")),
+    (r"vice[- ]chairman|vice[- ]chair", ("副主席",)),
+    (r"chairman|chairwoman|chairperson", ("主席", "董事长")),
+    (r"deputy minister|vice[- ]minister", ("副部长",)),
+    (r"minister", ("部长",)),
+    (r"ambassador", ("大使",)),
+    (r"spokes(?:man|woman|person)", ("发言人",)),
+    (r"chief executive|ceo", ("总裁", "总经理", "首席执行官")),
+    (r"editor[- ]in[- ]chief|chief editor", ("主编",)),
+    (r"director(?:[- ]general)?|head of the [a-z ]*(?:office|bureau|department|commission)", ("主任", "局长", "司长", "处长", "厅长", "院长", "馆长", "总监", "所长")),
+)
+EN_ROLE = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern, _ in EN_ROLES) + r")s?\b")
+
+
+def role_in(role: str, text: str, holder: bool = True) -> bool:
+    """`role` in `text`, not as the tail of a deputy's title (省长 is not met by 副省长), nor as
+    the name of a meeting of such people (研究室主任座谈会 holds no director)."""
+    for match in re.finditer(re.escape(role), text):
+        deputy = not role.startswith("副") and match.start() > 0 and text[match.start() - 1] == "副"
+        if not deputy and not (holder and _ROLE_AS_MODIFIER.match(text, match.end())):
+            return True
+    return False
+
+
+# A title that names a gathering or an office of its holders, not a holder.
+_ROLE_AS_MODIFIER = re.compile(r"(?:联席)?(?:座谈会|会议|办公会|热线|信箱|论坛|培训班|工作会)")
+
+# "Who is the mayor of X?", "Who was Zhejiang's governor?": the question asks who holds the post
+# (not "Who appointed the governor?", nor "Who is the governor's wife?").
+_EN_ASKS_HOLDER = re.compile(
+    r"^\s*who\s+(?:is|was|are|were|will be|has been|had been|became|becomes|serves as|served as)\s+(.+)$",
+    re.IGNORECASE,
+)
+_EN_POSSESSIVE = re.compile(r"\s*['’]s\b")
+# "江苏省长是谁", "谁是上海市长", "浙江省省长叫什么名字"
+_ZH_HOLDER_AFTER = re.compile(r"\s*(?:是谁|是哪位|是何人|叫什么|名叫什么|由谁担任|为谁)")
+_ZH_HOLDER_BEFORE = re.compile(r"谁(?:是|担任|出任)")
+# Where a title run ends: a clause break, or a conjunction joining two titled names. Spaces do not
+# count (XQuAD's Chinese sets names apart: "最后一任总理 洛塔尔·德梅齐埃").
+_TITLE_RUN_BREAK = re.compile(r"[，,。；;：:！!？?（(）)“”\"]|和|与|及")
+_SPACES = re.compile(r"\s+")
+# The title given after the name: "任命威廉·西蒙为联邦能源办公室首任主任".
+_TITLE_AFTER = re.compile(r"(?:为|担任|出任|是)([^，,。；;：:！!？?]{1,20})")
+
+
+def zh_roles_in(text: str) -> list[tuple[str, int, int]]:
+    """The titles `text` names, each where it stands; 副省长 is one title, not 省长 as well."""
+    found = []
+    taken = [False] * len(text)
+    for role in ZH_ROLES:
+        for match in re.finditer(re.escape(role), text):
+            start, end = match.span()
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * len(role)
+                found.append((role, start, end))
+    return found
+
+
+def en_title_forms(title: str) -> tuple[str, ...]:
+    """The Chinese forms of an English title as `EN_ROLE` finds it ("governors" -> 省长)."""
+    singular = title[:-1] if title.endswith("s") and not title.endswith("ss") else title
+    for pattern, forms in EN_ROLES:
+        if re.fullmatch(pattern, singular):
+            return forms
+    return ()
+
+
+def asked_post(question: str, language: str) -> tuple[str, ...]:
+    """The Chinese forms of the post whose holder `question` asks for, or () when it asks no such
+    thing. Only the copular questions: who is, who was, ...是谁."""
+    if language == "zh":
+        for role, start, end in zh_roles_in(question):
+            if _ZH_HOLDER_AFTER.match(question, end) or _ZH_HOLDER_BEFORE.search(question, 0, start):
+                return (role,)
+        return ()
+    asked = _EN_ASKS_HOLDER.match(question)
+    if asked is None:
+        return ()
+    rest = asked.group(1).lower()
+    match = EN_ROLE.search(rest)
+    if match is None or _EN_POSSESSIVE.match(rest, match.end()):
+        return ()
+    return en_title_forms(match.group(0))
+
+def titled(sentence: str, start: int, end: int, forms: tuple[str, ...]) -> bool:
+    """Whether the name at sentence[start:end] bears one of the titles `forms`: in the run of
+    titles just before it ("上海市委副书记、市长龚正" makes 龚正 市长 and 市委副书记), or right
+    after it ("奥巴马总统", "任命威廉·西蒙为…首任主任")."""
+    after = _SPACES.sub("", sentence[end:])
+    given = _TITLE_AFTER.match(after)
+    if any(after.startswith(form) or (given and _ends_with_title(given.group(1), form)) for form in forms):
+        return True
+    before = _SPACES.sub("", sentence[:start])
+    cut = max((m.end() for m in _TITLE_RUN_BREAK.finditer(before)), default=0)
+    titles = before[cut:].split("、")
+    if not titles[-1] or not any(titles[-1].endswith(role) for role in ZH_ROLES + forms):
+        return False  # no title right before the name
+    return any(_ends_with_title(title, form) for title in titles for form in forms)
+
+
+def _ends_with_title(text: str, form: str) -> bool:
+    """`text` ends with the title `form`, not with a deputy's (市长 is not 副市长's tail)."""
+    return text.endswith(form) and role_in(form, text[-len(form) - 1 :])
