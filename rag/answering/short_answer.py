@@ -142,6 +142,10 @@ _ZH_WH = re.compile(
     r"第几[届次期个名位轮代]?|什么时候|什么时间|什么地方|什么名字|哪一年|哪一天|哪[个一些座位所种类条支家]?[省市县国城州区]*"
     r"|多少|几(?!乎)|谁|何时|何地|何处|什么|啥"
 )
+# "…的主题是什么？": the noun a what-question asks for, before its copula.
+_NOUN_IS_WHAT = re.compile(r"([^，,。；;？?\s]{2,})是(?:什么|哪个|哪些|哪一个)[？?。.\s]*$")
+_OPENING_QUOTES = "“「\"‘"
+_CLOSING_QUOTES = "”」\"’"
 _YEAR_QUESTION = re.compile(r"哪[一几些]?年|何年|\b(?:what|which) years?\b", re.IGNORECASE)
 _YEARS_QUESTION = re.compile(r"哪[几些]年|\b(?:what|which) years\b", re.IGNORECASE)  # a span of years
 # The kind of place a question names, and the endings of Chinese place names of that kind.
@@ -746,7 +750,22 @@ def _alignment(question: str, sentence: str, candidate: Candidate) -> float:
     ("省长刘捷"), so the context is also tried without it.
     """
     before, after = compact(sentence[: candidate.start])[::-1], compact(sentence[candidate.end :])
-    return aligned(before, after, wh_contexts(question))
+    return max(aligned(before, after, wh_contexts(question)), float(_inverted_copula(question, before, after)))
+
+
+def _inverted_copula(question: str, before: str, after: str) -> int:
+    """"会议的主题是什么" answered the other way round, "以“…”为主题": the characters of "以"
+    and "为主题" around the candidate (0 unless the asked noun follows whole). `before` is
+    reversed."""
+    match = _NOUN_IS_WHAT.search(question)
+    if match is None:
+        return 0
+    noun = match.group(1).rsplit("的", 1)[-1]
+    after = after.lstrip(_CLOSING_QUOTES)
+    tails = [len(tail) + 1 for tail in {noun, noun[-2:]} if len(tail) >= 2 and after.startswith("为" + tail)]
+    if not tails:
+        return 0
+    return max(tails) + before.lstrip(_OPENING_QUOTES).startswith("以")
 
 
 def asked_noun_shared(question: str, phrase: str) -> int:

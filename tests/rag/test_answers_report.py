@@ -120,6 +120,8 @@ def test_questions_the_report_does_not_answer_are_refused(
         ("举办的是第几届长三角一体化发展高层论坛？", "第八届"),
         ("Which edition of the high-level forum was held?", "第八届"),
         ("刘捷说浙江要深入践行什么战略？", "八八战略"),
+        # "以“…”为主题": the theme, not the side events' "等主题" (topics), which shares more words
+        ("会议的主题是什么？", "奋楫扬帆"),
         ("Which AI initiative will the region carry out jointly?", "人工智能+"),
     ],
 )

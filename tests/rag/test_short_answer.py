@@ -50,6 +50,12 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         ("Who is the mayor of Shanghai?", LEADERS, "龚正"),
         ("上海市市长是谁？", LEADERS, "龚正"),
         ("Who is the deputy party secretary of Shanghai?", LEADERS, "龚正"),
+        # "以X为Y" answers "Y是什么" the other way round; "等主题" names topics, not the theme
+        (
+            "会议的主题是什么？",
+            "会议以“奋楫扬帆‘十五五’,启航开拓新征程”为主题,围绕企业出海等主题展开深入讨论。",
+            "奋楫扬帆‘十五五’,启航开拓新征程",
+        ),
         # a transliterated name whose first character jieba tags as a place
         ("谁是东德的最后一任总理?", "德意志民主共和国（东德）的最后一任总理 洛塔尔·德梅齐埃 也是胡格诺派后裔。", "洛塔尔·德梅齐埃"),
         # WHERE
