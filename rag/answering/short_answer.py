@@ -425,6 +425,13 @@ def _compound(found: list[Candidate], sentence: str) -> list[Candidate]:
     return joined
 
 
+# Time words jieba tags t that place nothing in time: "未来" (the future; also in the name
+# 上海未来启点社区), "同时", "期间". They do not answer "when".
+_NO_TIME_POINT = frozenset(
+    "未来 过去 现在 目前 当前 今后 此前 此后 以后 以前 之前 之后 当时 同时 如今 期间 近年来 随后 最近 近期 长期 短期 一时 有时".split()
+)
+
+
 def _dates(sentence: str, tokens: Sequence[Token], year_only: bool, several_years: bool = False) -> Iterator[Candidate]:
     if year_only:
         if several_years:
@@ -440,7 +447,11 @@ def _dates(sentence: str, tokens: Sequence[Token], year_only: bool, several_year
     found += _regex_spans(_YEAR_RANGE, sentence, 1.1)
     found += _regex_spans(_ERA, sentence, 1.0)
     found += _regex_spans(_YEAR, sentence, 0.7)
-    found += (Candidate(start, end, 0.6) for start, end in _runs(tokens, ("t",)))
+    found += (
+        Candidate(start, end, 0.6)
+        for start, end in _runs(tokens, ("t",))
+        if sentence[start:end] not in _NO_TIME_POINT
+    )
     # "2026年度座谈会" names the year's session; it does not say when anything happened.
     yield from (c for c in found if not _EDITION_YEAR.match(sentence, c.start))
 

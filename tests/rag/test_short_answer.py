@@ -132,6 +132,9 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         # "2026年度座谈会" names the year's session, not when it took place
         ("座谈会是哪几天召开的？", "2026年度长三角地区主要领导座谈会在上海举行"),
         ("When was the symposium held?", "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"),
+        # a time word that places nothing in time, here inside a name (上海未来启点社区)
+        ("When did the evaluation take place?", "会议期间,领导考察了上海未来启点社区和区块链创新应用相关进展。"),
+        ("评估是什么时候进行的？", "目前,评估工作同时展开。"),
         # HOW_MANY: years ("2026—2028年", a score's shape) and numbers inside a title count nothing
         ("实事项目清单里一共有多少个项目？", PLAN),
         ("What is the total investment of the list of practical projects?", PLAN),
