@@ -303,13 +303,18 @@ def _entities_zh(
     return found
 
 
+def transliterated(word: str) -> bool:
+    """A name spelled out in the characters used for foreign sounds (特斯拉, 哈佛, 纽卡斯尔)."""
+    return sum(char in _TRANSLITERATION for char in word) >= 2
+
+
 def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
     """Whether jieba's name is sure enough to refuse on: a place or organization that
     CC-CEDICT glosses as a proper noun (杭州 -> "Hangzhou", not 高山 -> "high mountain"), or a
     Chinese personal name (a common surname and two or three characters: 刘小涛). Not sure: an
     "other proper noun" (nz), a fragment jieba's HMM cut out (了旭烈, 雨林中), a common word it
     tags as a name (钱财, 友谊) or a transliteration (埃尔维), which the text may write otherwise."""
-    if sum(char in _TRANSLITERATION for char in word) >= 2:
+    if transliterated(word):
         return False
     if tag in ("ns", "nt", "nz"):
         english = translator.english(word) if translator is not None else None

@@ -1,0 +1,43 @@
+"""A transliterated name binds once the indexed text spells it so (rag.answering.answerer,
+`_attested`): "特斯拉" is loose on its own (the text might write 泰斯拉), but in a corpus that
+writes 特斯拉, a sentence about another man's sacks does not answer a question about Tesla's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.embedder import Embedder
+from rag.config import Settings
+from rag.engine import Engine
+
+TESLA = "尼古拉·特斯拉\n\n特斯拉是塞尔维亚裔美国发明家,以交流电系统闻名。特斯拉晚年在纽约生活。"
+PANTHERS = "黑豹队的防线\n\n防守端锋贾里德·艾伦在职业生涯中以136次擒杀成为联盟的活跃领袖。"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, cache_root: Path, embedder: Embedder) -> Engine:
+    root = tmp_path_factory.mktemp("attested")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "tesla.txt").write_text(TESLA, encoding="utf-8")
+    (corpus / "panthers.txt").write_text(PANTHERS, encoding="utf-8")
+    index_dir = root / "index"
+    settings = Settings(index_dir=index_dir, cache_dir=cache_root, llm_base_url="", llm_model="")
+    engine = Engine(settings, index_dir=index_dir, embedder=embedder)
+    engine.ingest([corpus])
+    return engine
+
+
+def test_a_question_about_a_name_the_corpus_spells_is_not_answered_from_others_passages(engine: Engine) -> None:
+    answer = engine.answer("特斯拉在职业生涯中有多少次擒杀？")
+    assert not answer.found and answer.short_answer is None, answer.answer
+    assert all("特斯拉" in citation.text for citation in answer.citations)  # a partial refusal cites Tesla
+
+
+def test_the_same_question_about_the_right_man_is_answered(engine: Engine) -> None:
+    answer = engine.answer("贾里德·艾伦在职业生涯中有多少次擒杀？")
+    assert answer.found and answer.short_answer is not None and "136" in answer.short_answer, answer.answer
+    tesla = engine.answer("特斯拉晚年在哪里生活？")
+    assert tesla.found and tesla.short_answer == "纽约", tesla.answer
