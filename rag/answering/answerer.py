@@ -277,13 +277,17 @@ class Answerer:
         headline = chunks[self._rows_of_document[chunk.doc_id][0]].embedding_text()  # the headline block
         return "\n".join((chunk.embedding_text(), *near, headline))
 
-    def _attested(self, constraint: Constraint) -> Constraint:
-        """A transliterated name (特斯拉) is held loosely because the text might spell it
-        otherwise; once the indexed text spells it so somewhere, it binds like a firm name: the
-        passage that answers about it names it too, and one that names others is about them."""
-        if constraint.strict or constraint.kind is not Kind.ENTITY or not transliterated(constraint.surface):
+    def _attested(self, constraint: Constraint, language: str) -> Constraint:
+        """A transliterated name (特斯拉; "Tesla", glossed so) is held loosely because the text
+        might spell it otherwise; once the indexed text spells it so somewhere, it binds like a
+        firm name: the passage that answers about it names it too, and one that names others is
+        about them."""
+        if constraint.strict or constraint.kind is not Kind.ENTITY:
             return constraint
-        return replace(constraint, strict=True) if self._mentions.contains(constraint.surface) else constraint
+        # An English word's first gloss: "Mark" is 迹象 before 马克, "Tesla" only 特斯拉.
+        spellings = (constraint.surface,) if language == "zh" else constraint.forms[:1]
+        attested = tuple(f for f in spellings if transliterated(f) and self._mentions.contains(f))
+        return replace(constraint, strict=True) if attested else constraint
 
     def _by_name(self, focus: str, language: str, hits: list[Hit]) -> str:
         """The question with a speaker named by post ("江苏省长说") named as the retrieved
@@ -393,8 +397,7 @@ class Answerer:
         terms = question_terms(rewritten.focus, language, translations)
         qtype = classify(rewritten.focus, language)
         constraints = parse(self._by_name(rewritten.focus, language, retrieval.hits), language, self.glossary)
-        if language == "zh":
-            constraints = tuple(self._attested(c) for c in constraints)
+        constraints = tuple(self._attested(c, language) for c in constraints)
         ranked = self._rank_sentences(
             [*retrieval.hits, *self._remark_hits(retrieval.hits, constraints)],
             query_vector,

@@ -1,6 +1,7 @@
 """A transliterated name binds once the indexed text spells it so (rag.answering.answerer,
-`_attested`): "特斯拉" is loose on its own (the text might write 泰斯拉), but in a corpus that
-writes 特斯拉, a sentence about another man's sacks does not answer a question about Tesla's."""
+`_attested`): "特斯拉" (or "Tesla", glossed 特斯拉) is loose on its own, the text might write
+泰斯拉; in a corpus that writes 特斯拉, a sentence about another man's sacks does not answer a
+question about Tesla's."""
 
 from __future__ import annotations
 
@@ -30,8 +31,24 @@ def engine(tmp_path_factory: pytest.TempPathFactory, cache_root: Path, embedder:
     return engine
 
 
-def test_a_question_about_a_name_the_corpus_spells_is_not_answered_from_others_passages(engine: Engine) -> None:
-    answer = engine.answer("特斯拉在职业生涯中有多少次擒杀？")
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("特斯拉在职业生涯中有多少次擒杀？", "特斯拉"),
+        # English: "Tesla" is glossed 特斯拉 first (CC-CEDICT), which the corpus writes
+        ("How many sacks did Tesla have in his career?", "Tesla"),
+    ],
+)
+def test_a_passage_about_others_does_not_answer_for_a_name_the_corpus_spells(
+    engine: Engine, question: str, name: str
+) -> None:
+    """(The English one is refused without the rule too, by the refusal model's low
+    confidence; its evidence shows the rule.)"""
+    evidence = engine.evidence(question)
+    # only Tesla's passage is verified: the Panthers' sentence does not name him
+    assert [item.chunk.doc_id for item in evidence.ranked if "特斯拉" not in item.chunk.text] == []
+    assert [c.strict for c in evidence.constraints if c.surface == name] == [True]
+    answer = engine.answer(question)
     assert not answer.found and answer.short_answer is None, answer.answer
     assert all("特斯拉" in citation.text for citation in answer.citations)  # a partial refusal cites Tesla
 
