@@ -499,10 +499,14 @@ def names_in_text(english_name: str, chinese_text: str) -> list[str]:
                     stack.append((at + 1, done + len(reading)))
         return ends
 
+    characters = set(chinese_text)
     for order in orders:  # Western order only when the Chinese order finds nothing
         found: list[str] = []
-        for start in range(len(chinese_text)):
-            if not CJK_CHAR.match(chinese_text[start]):
+        # Only a character one of whose readings begins the name can start it: found once per
+        # distinct character, not tried at every position of the text.
+        starters = {char for char in characters if any(order[0].startswith(r) for r in readings_of(char) if r)}
+        for start, char in enumerate(chinese_text):
+            if char not in starters:
                 continue
             positions = [start]
             for word in order:
