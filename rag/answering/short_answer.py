@@ -833,6 +833,31 @@ def in_question(question: str, sentence: str, candidate: Candidate, anchors: lis
     return len(covered) >= candidate.end - candidate.start
 
 
+# "在圆满完成座谈会各项议程后,举行了成果发布会": what the question asks about stands only as the
+# time after (or before) which something else happened.
+_RELATIVE_FRAME = re.compile(r"在[^，,。；;：:！!？?]{1,40}?(?:之后|以后|后|之前|以前)(?=[，,\s])")
+_ASKS_RELATIVE_TIME = re.compile(r"[之以]?[后前]|\b(?:after|before)\b", re.IGNORECASE)
+
+
+def _not_after_the_asked(sentence: str, candidates: list[Candidate], anchors: list[Anchor]) -> list[Candidate]:
+    """Dates outside a "在…后" frame that holds the question's words, and nowhere else: such a
+    date is when something after the asked event happened, not when it did."""
+    frames = [match.span() for match in _RELATIVE_FRAME.finditer(sentence)]
+    if not frames:
+        return candidates
+
+    def framed(start: int, end: int) -> bool:
+        return any(f_start <= start and end <= f_end for f_start, f_end in frames)
+
+    terms: dict[str, list[bool]] = {}
+    for anchor in anchors:
+        if anchor.end - anchor.start >= 2:
+            terms.setdefault(sentence[anchor.start : anchor.end], []).append(framed(anchor.start, anchor.end))
+    if not any(all(inside) for inside in terms.values()):
+        return candidates
+    return [c for c in candidates if framed(c.start, c.end)]
+
+
 def extract_short_answer(
     question: str,
     sentence: str,
@@ -860,6 +885,8 @@ def extract_short_answer(
     anchors = (
         zh_anchors(question, sentence) if language == "zh" else _en_anchors(question, sentence, glossary)
     )
+    if qtype is QuestionType.WHEN and not _ASKS_RELATIVE_TIME.search(question):
+        candidates = _not_after_the_asked(sentence, candidates, anchors)
     asked = _asked_terms(question, glossary) if language == "en" else []
     best: tuple[float, int, int] | None = None  # (score, length, -start): then longer, then earlier
     span = (0, 0)

@@ -68,6 +68,8 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         ("座谈会什么时候举行？", MEETING, "5月20日至21日"),
         ("When was the meeting held?", MEETING, "5月20日至21日"),
         ("座谈会是哪几天召开的？", MEETING, "5月20日至21日"),
+        # the later event's date, where the question asks about the later event
+        ("成果发布会是什么时候举行的？", "21日上午,在圆满完成座谈会各项议程后,举行了成果发布会。", "21日上午"),
         ("特斯拉是哪一年去世的？", DEATH, "1943 年"),
         ("What year did Tesla die?", DEATH, "1943 年"),
         # HOW_MANY: the unit stays unless the question already says it (多少项).
@@ -132,6 +134,9 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         # "2026年度座谈会" names the year's session, not when it took place
         ("座谈会是哪几天召开的？", "2026年度长三角地区主要领导座谈会在上海举行"),
         ("When was the symposium held?", "会议确定,2027年度长三角地区主要领导座谈会在安徽省召开。"),
+        # the asked event stands only in "在…后": the date is the later event's
+        ("When was the symposium held?", "21日上午,在圆满完成座谈会各项议程后,举行了成果发布会。"),
+        ("座谈会是什么时候举行的？", "21日上午,在圆满完成座谈会各项议程后,举行了成果发布会。"),
         # a time word that places nothing in time, here inside a name (上海未来启点社区)
         ("When did the evaluation take place?", "会议期间,领导考察了上海未来启点社区和区块链创新应用相关进展。"),
         ("评估是什么时候进行的？", "目前,评估工作同时展开。"),
