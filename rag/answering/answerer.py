@@ -52,6 +52,7 @@ from rag.answering.short_answer import (
     english_named_phrase,
     extract_short_answer,
     phrase_alignment,
+    phrase_named_as,
 )
 from rag.answering.slots import fills_slot
 from rag.config import MAX_TOP_K
@@ -587,6 +588,11 @@ class Answerer:
                     # 0.889, XQuAD zh dev half unchanged at 0.7026). It may still be the lead.
                     bonus = 0.0
                 bonus += self.weights.aligned_phrase * min(aligned, MAX_ALIGNED_CHARS)
+            elif short and qtype is QuestionType.WHAT:
+                # "What is the theme…" and "以“…”为主题": the sentence names the phrase as the
+                # asked thing, as an aligned Chinese phrase stands where the question word does.
+                named = phrase_named_as(focus, item.sentence.text, short, self.glossary)
+                bonus += self.weights.aligned_phrase * min(named, MAX_ALIGNED_CHARS)
             elif not short and language == "zh" and qtype in PHRASE_TYPES:
                 # A what-question's answer has no type to look for, but the sentence that holds
                 # it has the question's words around the open slot ("构建…什么共同体" /

@@ -779,6 +779,21 @@ def _inverted_copula(question: str, before: str, after: str) -> int:
     return max(tails) + before.lstrip(_OPENING_QUOTES).startswith("以")
 
 
+def _named_as(sentence: str, candidate: Candidate, asked: list[str]) -> float:
+    """Characters of the asked noun (Chinese words for it) that the sentence names the candidate
+    as: "以“奋楫扬帆…”为主题" makes the quoted words the theme."""
+    after = compact(sentence[candidate.end :]).lstrip(_CLOSING_QUOTES)
+    return float(max((len(term) for term in asked if len(term) >= 2 and after.startswith("为" + term)), default=0))
+
+
+def phrase_named_as(question: str, sentence: str, phrase: str, glossary: Glossary | None) -> float:
+    """`_named_as` for an English question and the first occurrence of `phrase` in `sentence`."""
+    at = sentence.find(phrase)
+    if at < 0:
+        return 0.0
+    return _named_as(sentence, Candidate(at, at + len(phrase), 0.0), _asked_terms(question, glossary))
+
+
 def asked_noun_shared(question: str, phrase: str) -> int:
     """Characters of the noun a Chinese question asks about ("哪个...战略") found in `phrase`."""
     match = ZH_ASKED.search(question)
@@ -897,6 +912,8 @@ def extract_short_answer(
         if language == "zh":
             score += _ALIGN_WEIGHT * _alignment(question, sentence, candidate)
         head = _head_match(question, sentence, candidate, language, asked)
+        if language == "en" and not head:
+            head = _named_as(sentence, candidate, asked)  # "以“…”为主题" for "what is the theme"
         if language == "en" and qtype is QuestionType.WHAT and not head:
             # An English what-question has no Chinese words around its slot to align with, and a
             # quoted term that is not the asked thing ("硬设施+软环境" for "what kind of highland")

@@ -124,6 +124,7 @@ def test_questions_the_report_does_not_answer_are_refused(
         ("刘捷说浙江要深入践行什么战略？", "八八战略"),
         # "以“…”为主题": the theme, not the side events' "等主题" (topics), which shares more words
         ("会议的主题是什么？", "奋楫扬帆"),
+        ("What is the theme of the meeting?", "奋楫扬帆"),
         ("Which AI initiative will the region carry out jointly?", "人工智能+"),
     ],
 )

@@ -56,6 +56,11 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
             "会议以“奋楫扬帆‘十五五’,启航开拓新征程”为主题,围绕企业出海等主题展开深入讨论。",
             "奋楫扬帆‘十五五’,启航开拓新征程",
         ),
+        (
+            "What is the theme of the meeting?",
+            "会议以“奋楫扬帆‘十五五’,启航开拓新征程”为主题,围绕企业出海等主题展开深入讨论。",
+            "奋楫扬帆‘十五五’,启航开拓新征程",
+        ),
         # a transliterated name whose first character jieba tags as a place
         ("谁是东德的最后一任总理?", "德意志民主共和国（东德）的最后一任总理 洛塔尔·德梅齐埃 也是胡格诺派后裔。", "洛塔尔·德梅齐埃"),
         # WHERE
