@@ -13,7 +13,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,7 @@ from rag.answering.constraints import (
     check,
     checkable,
     met,
+    names_place_type,
     parse,
     spoken_by,
     transliterated,
@@ -290,6 +291,14 @@ class Answerer:
         attested = tuple(f for f in spellings if transliterated(f) and self._mentions.contains(f))
         return replace(constraint, strict=True) if attested else constraint
 
+    def _of_asked_kind(self, constraints: tuple[Constraint, ...]) -> Callable[[str], bool] | None:
+        """A check on the answer phrase itself where the question asks for a kind of place
+        ("which city"): of "长三角地区…在上海举行", 上海 is a city and 长三角 a region."""
+        kinds = [c for c in constraints if c.kind is Kind.PLACE_TYPE and c.strict]
+        if not kinds:
+            return None
+        return lambda phrase: all(names_place_type(kind, phrase, self.glossary) for kind in kinds)
+
     def _by_name(self, focus: str, language: str, hits: list[Hit]) -> str:
         """The question with a speaker named by post ("江苏省长说") named as the retrieved
         documents name the holder ("刘小涛说"), so his remarks are what answers."""
@@ -407,7 +416,8 @@ class Answerer:
             _YEAR.findall(rewritten.focus),
             retrieval.agreed_top,
         )
-        ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language)
+        fits = self._of_asked_kind(constraints)
+        ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language, fits)
         names = [c.surface for c in constraints if c.pinyin_name]
         if language == "en" and self.glossary is not None and unrelated(
             rewritten.focus, self.glossary, self._mentions, names
@@ -416,7 +426,7 @@ class Answerer:
             # nearest in meaning, it is not about this.
             verification = Verification([], (), None)
         else:
-            verification = self._verify(ranked, constraints, qtype, rewritten.focus, language)
+            verification = self._verify(ranked, constraints, qtype, rewritten.focus, language, fits)
         features = self._features(verification.verified, retrieval.hits, terms, rewritten.focus, qtype)
         # English words glossed loosely ("Ministry of Commerce") that nothing in the report
         # matches: too unsure to refuse on alone, but evidence that the question is elsewhere.
@@ -446,6 +456,7 @@ class Answerer:
         qtype: QuestionType,
         focus: str,
         language: str,
+        fits: Callable[[str], bool] | None = None,
     ) -> Verification:
         """The candidates that meet every constraint of the question, in rank order.
 
@@ -465,7 +476,7 @@ class Answerer:
             # stay: the extractor misses names often enough (XQuAD's transliterations) that
             # dropping them lost more answers than it saved.
             head = [item for item in ranked[:SLOT_DEPTH] if item.score >= ranked[0].score - SLOT_MARGIN]
-            filled = [self._filled(item, focus, qtype, language) for item in head]
+            filled = [self._filled(item, focus, qtype, language, fits) for item in head]
             rest = [item for item, f in zip(head, filled, strict=True) if not f] + ranked[len(head) :]
             ranked = [f for f in filled if f] + rest
         if not bound and not missing:
@@ -567,13 +578,18 @@ class Answerer:
         return scored
 
     def _by_answer_type(
-        self, ranked: list[ScoredSentence], focus: str, qtype: QuestionType, language: str
+        self,
+        ranked: list[ScoredSentence],
+        focus: str,
+        qtype: QuestionType,
+        language: str,
+        fits: Callable[[str], bool] | None = None,
     ) -> list[ScoredSentence]:
         """Extract the answer phrase from the top sentences; those that hold one move up."""
         depth = self.weights.answer_type_depth
         top = []
         for item in ranked[:depth]:
-            short = extract_short_answer(focus, item.sentence.text, qtype, language, self.glossary)
+            short = extract_short_answer(focus, item.sentence.text, qtype, language, self.glossary, fits)
             if short and not fills_slot(short, item.sentence.text, qtype):
                 short = None  # the extractor's best guess is not of the asked kind
             bonus = self.weights.answer_type if short else 0.0
@@ -603,11 +619,16 @@ class Answerer:
         return sorted(top, key=lambda s: -s.score) + ranked[depth:]
 
     def _filled(
-        self, item: ScoredSentence, focus: str, qtype: QuestionType, language: str
+        self,
+        item: ScoredSentence,
+        focus: str,
+        qtype: QuestionType,
+        language: str,
+        fits: Callable[[str], bool] | None = None,
     ) -> ScoredSentence | None:
         """`item` with its answer phrase when it has one of the asked kind, else None."""
         short = item.short_answer or extract_short_answer(
-            focus, item.sentence.text, qtype, language, self.glossary
+            focus, item.sentence.text, qtype, language, self.glossary, fits
         )
         if not short or not fills_slot(short, item.sentence.text, qtype):
             return None

@@ -544,6 +544,26 @@ def _place_type_met(constraint: Constraint, sentence: str, translator: Translato
     return False
 
 
+def names_place_type(constraint: Constraint, phrase: str, translator: Translator | None) -> bool:
+    """Whether `phrase` itself is a place of the kind asked for: by its suffix (合肥市), its
+    dictionary sense ("Shanghai municipality", "Hefei, capital of Anhui", "Melbourne,
+    Australia"), or, unknown to the dictionary, as a transliteration (杰克逊维尔). Not a region
+    (长三角: "Yangtze River Delta"), a province or a country ("China"). Other asked kinds pass."""
+    key = constraint.forms[0]
+    if constraint.kind is not Kind.PLACE_TYPE or key not in _PLACE_TYPES or translator is None:
+        return True
+    suffixes, sense_pattern = _PLACE_TYPES[key]
+    phrase = phrase.strip()
+    if phrase[-1:] in suffixes and 3 <= len(phrase) <= 4:
+        return True
+    sense = translator.sense(phrase)
+    if sense is None:
+        return transliterated(phrase)
+    if re.search(sense_pattern, sense):
+        return True
+    return "," in sense and bool(_BARE_PLACE.match(sense)) and not _OTHER_PLACE_KIND.search(sense)
+
+
 def _foreign_names(pairs: list[Any], translator: Translator) -> Iterator[str]:
     """Runs of name-tagged words spelled mostly in transliteration characters, three characters
     or more (jieba cuts 杰克逊维尔 into 杰克逊/nr 维尔/nrt); not a dictionary's common word."""

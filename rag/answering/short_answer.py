@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -879,14 +879,18 @@ def extract_short_answer(
     qtype: QuestionType,
     language: str,
     glossary: Glossary | None = None,
+    fits: Callable[[str], bool] | None = None,
 ) -> str | None:
     """The phrase of `sentence` that answers `question`, exactly as it appears there, or None.
 
     `qtype` decides which kinds of phrase are candidates (see `classify`); `language` is the
     question's ("zh" or "en"); `glossary` lets an English question find its words in Chinese text.
     WHAT/WHY/YESNO/OTHER questions and sentences without a candidate of the asked kind give None.
+    `fits`: a check the phrase must also pass (the kind of place asked for: a city, not 长三角).
     """
     candidates = _candidates(question, sentence, qtype)
+    if fits is not None:
+        candidates = [c for c in candidates if fits(sentence[c.start : c.end])]
     if qtype is QuestionType.WHO and (posts := asked_post(question, language)):
         # Asked who holds a post, only a name with that title answers: of "上海市委书记陈吉宁,
         # 上海市委副书记、市长龚正" the mayor is 龚正, though 陈吉宁 stands nearer "上海".

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.constraints import Kind, absent, binding, check, mentioned, met, parse, spoken_by
+from rag.answering.constraints import (
+    Kind,
+    absent,
+    binding,
+    check,
+    mentioned,
+    met,
+    names_place_type,
+    parse,
+    spoken_by,
+)
 from rag.retrieval.glossary import Glossary
 
 SHANGHAI = "上海市委书记陈吉宁,上海市委副书记、市长龚正;"
@@ -260,6 +270,26 @@ def test_only_a_name_of_the_asked_kind_of_place_counts():
     assert not met(district, "共建长江口产业创新绿色发展协同区。", dictionary)  # no name the dictionary knows
     assert not met(district, "推进虹桥国际开放枢纽建设。", dictionary)  # the name of many kinds of thing
     assert not met(district, "推进上海与苏州重点领域同城化发展。", dictionary)  # a city, not a district
+
+
+def test_the_answer_phrase_itself_must_be_of_the_asked_kind_of_place():
+    dictionary = Glossary.from_lines(
+        [
+            "上海 上海 [Shang4 hai3] /Shanghai municipality, central east China/",
+            "長三角 长三角 [Chang2 San1 jiao3] /Yangtze River Delta/",
+            "中國 中国 [Zhong1 guo2] /China/",
+            "安徽省 安徽省 [An1 hui1 Sheng3] /Anhui Province (Anhwei) in south central China, capital Hefei 合肥[He2 fei2]/",
+            "墨爾本 墨尔本 [Mo4 er3 ben3] /Melbourne, Australia/",
+            "閔行區 闵行区 [Min3 hang2 Qu1] /Minhang District of Shanghai/",
+        ]
+    )
+    (city,) = [c for c in parse("Which city hosted this year's meeting?", "en", dictionary) if c.kind is Kind.PLACE_TYPE]
+    # the sentence "长三角地区…座谈会在上海举行" meets it; of its places only 上海 answers
+    assert [p for p in ("上海", "长三角", "中国", "安徽省", "美丽中国") if names_place_type(city, p, dictionary)] == ["上海"]
+    assert names_place_type(city, "墨尔本", dictionary) and names_place_type(city, "芜湖市", dictionary)
+    assert names_place_type(city, "杰克逊维尔", dictionary)  # unknown to the dictionary, a transliteration
+    (district,) = [c for c in parse("上海未来启点社区位于哪个区？", "zh", dictionary) if c.kind is Kind.PLACE_TYPE]
+    assert names_place_type(district, "闵行区", dictionary) and not names_place_type(district, "上海", dictionary)
 
 
 def test_a_named_event_is_a_sure_name_but_a_nationality_is_not():
