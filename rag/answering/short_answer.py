@@ -526,6 +526,10 @@ _NAME_PART_TAGS = ("n", "nz", "ns", "nt", "vn", "eng", "j", "b", "l", "i", "a")
 _MAX_NAME_WORDS = 6
 
 
+# One-character words after a noun that place it in time or space ("温暖气候时"), not part of a name.
+_LOCALIZERS = frozenset("时后前中上下内外间里旁边")
+
+
 def english_named_phrase(question: str, sentence: str, glossary: Glossary | None) -> str | None:
     """For an English "which/what <noun>" question, the name `sentence` gives a thing of that
     kind: the run of noun-like words ending in a dictionary rendering of the noun ("Which fund"
@@ -543,6 +547,9 @@ def english_named_phrase(question: str, sentence: str, glossary: Glossary | None
             if last is None or last.start < match.start() and last.end > match.end():
                 continue
             end = last.end  # a rendering that starts a longer word takes the word: 示范 -> 示范区
+            following = next((t for t in tokens if t.start == end), None)
+            if following is not None and following.tag == "n" and len(following.word) == 1 and following.word not in _LOCALIZERS:
+                end = following.end  # and a one-character noun after it: 港口 -> 港口群
             start, words = last.start, 0
             for token in reversed([t for t in tokens if t.end <= last.start]):
                 if token.end != start or not token.tag.startswith(_NAME_PART_TAGS) or words >= _MAX_NAME_WORDS:

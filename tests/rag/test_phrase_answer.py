@@ -112,6 +112,10 @@ def test_an_english_named_phrase_is_a_whole_name_or_nothing() -> None:
     assert english_named_phrase(question, sentence, glossary) == "长三角生态绿色一体化发展示范区"
     # a sentence that names no such thing gives no phrase
     assert english_named_phrase(question, "会议指出,要共创美丽中国先行区。", glossary) is None
+    # a one-character noun after the rendering goes with it (航道 -> 航道网), a localizer does not
+    network = "Which waterway network should be improved?"
+    assert english_named_phrase(network, "优化完善长三角高等级航道网。", glossary) == "长三角高等级航道网"
+    assert english_named_phrase(network, "提升长三角高等级航道时,统筹推进。", glossary) == "长三角高等级航道"
 
 
 def test_a_quoted_term_unrelated_to_the_question_does_not_pull_its_sentence_up(bundled_engine: Engine) -> None:
