@@ -287,8 +287,12 @@ def _entities_zh(
 ) -> list[Constraint]:
     taken = {c.surface for c in roles} | {c.surface for c in attributes}
     found: list[Constraint] = []
-    for pair in jieba_posseg().cut(question):
+    pairs = list(jieba_posseg().cut(question))
+    for at, pair in enumerate(pairs):
         word, tag = pair.word, pair.flag
+        following = pairs[at + 1].word if at + 1 < len(pairs) else ""
+        if tag == "n" and following.startswith(_PLACE_TITLE_STARTS) and _dictionary_place(word, translator):
+            tag = "ns"  # jieba tags 合肥 a common noun before 市委书记
         if tag not in _ENTITY_TAGS or len(word) < 2 or word in _NOT_ENTITIES:
             continue
         body = _ORGAN_SUFFIX.sub("", word)
@@ -301,6 +305,22 @@ def _entities_zh(
             continue
         found.append(Constraint(Kind.ENTITY, word, _place_forms(word), strict=_firm_name(word, tag, translator)))
     return found
+
+
+def _dictionary_place(word: str, translator: Translator | None) -> bool:
+    """A word CC-CEDICT glosses first as a place ("Hefei, capital of Anhui Province"), not as a
+    thing ("Spring Festival"). Only asked before a title: 长子 is "Zhangzi county" first too."""
+    sense = translator.sense(word) if translator is not None and len(word) >= 2 else None
+    return bool(sense and sense[:1].isupper() and _PLACE_SENSE.search(sense))
+
+
+# What follows a place that heads a title or an office: 合肥 + 市委书记, 市长, 市政府.
+_PLACE_TITLE_STARTS = ("市", "省", "县", "区", "州")
+# A dictionary sense that makes a name a place.
+_PLACE_SENSE = re.compile(
+    r"\b(?:city|municipality|county|district|province|prefecture|capital|town|village|river|lake|mountain|island)\b",
+    re.IGNORECASE,
+)
 
 
 def transliterated(word: str) -> bool:

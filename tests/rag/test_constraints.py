@@ -292,6 +292,19 @@ def test_the_answer_phrase_itself_must_be_of_the_asked_kind_of_place():
     assert names_place_type(district, "闵行区", dictionary) and not names_place_type(district, "上海", dictionary)
 
 
+def test_a_place_jieba_calls_a_common_noun_is_named_before_a_title():
+    dictionary = Glossary.from_lines(
+        [
+            "合肥 合肥 [He2 fei2] /Hefei prefecture-level city and capital of Anhui Province/",
+            "長子 长子 [Zhang3 zi3] /Zhangzi county in Shanxi/eldest son/",
+        ]
+    )
+    hefei = [c for c in parse("合肥市委书记是谁？", "zh", dictionary) if c.kind is Kind.ENTITY]
+    assert [(c.surface, c.strict) for c in hefei] == [("合肥", True)]
+    # a homograph whose first sense is a place, not before a title: the eldest son
+    assert not [c for c in parse("他的长子叫什么名字？", "zh", dictionary) if c.kind is Kind.ENTITY]
+
+
 def test_a_named_event_is_a_sure_name_but_a_nationality_is_not():
     dictionary = Glossary.from_lines(
         [
