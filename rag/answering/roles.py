@@ -116,6 +116,7 @@ def asked_post(question: str, language: str) -> tuple[str, ...]:
         return ()
     return en_title_forms(match.group(0))
 
+
 def titled(sentence: str, start: int, end: int, forms: tuple[str, ...]) -> bool:
     """Whether the name at sentence[start:end] bears one of the titles `forms`: in the run of
     titles just before it ("上海市委副书记、市长龚正" makes 龚正 市长 and 市委副书记), or right
