@@ -48,6 +48,7 @@ from rag.answering.refusals import REFUSAL
 from rag.answering.relatedness import unrelated
 from rag.answering.report_mentions import ReportMentions
 from rag.answering.role_speakers import holder, speaker_by_post, with_holder
+from rag.answering.roles import posts_asked_of, titles_of
 from rag.answering.short_answer import (
     asked_noun_shared,
     english_named_phrase,
@@ -417,7 +418,7 @@ class Answerer:
             retrieval.agreed_top,
         )
         fits = self._of_asked_kind(constraints)
-        ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language, fits)
+        ranked = _titled_first(self._by_answer_type(ranked, rewritten.focus, qtype, language, fits), rewritten.focus, language)
         names = [c.surface for c in constraints if c.pinyin_name]
         if language == "en" and self.glossary is not None and unrelated(
             rewritten.focus, self.glossary, self._mentions, names
@@ -778,6 +779,11 @@ class Answerer:
             and best.score - rest[0].score <= self.weights.second_sentence_margin
         ):
             chosen.append(rest[0])
+        person = posts_asked_of(evidence.focus, evidence.language)
+        if person is not None:
+            # a person's posts are the titles the sentence gives him, or nothing: never another
+            # name's titles from the same list
+            return chosen, titles_of(person, best.sentence.text, evidence.language)
         return chosen, self._listed(evidence, best) or best.short_answer or _phrase(evidence, best, self.glossary)
 
     @staticmethod
@@ -1131,6 +1137,21 @@ def _llm_notice(error: Exception) -> str:
     if isinstance(error, Abandoned):
         return f"LLM answer stopped: {error}; extractive answer shown"
     return f"LLM unavailable, extractive answer shown: {error}"
+
+
+def _titled_first(ranked: list[ScoredSentence], focus: str, language: str) -> list[ScoredSentence]:
+    """Asked for a person's posts ("王浩担任什么职务", "What position does Liang Yanshun hold?"),
+    the first candidate that gives him titles goes first: the headline's bare list of names, or
+    another official's line, says nothing of his posts."""
+    person = posts_asked_of(focus, language)
+    if person is None or not ranked:
+        return ranked
+    for at, item in enumerate(ranked):
+        titles = titles_of(person, item.sentence.text, language)
+        if titles:
+            lead = replace(item, short_answer=titles, score=max(item.score, ranked[0].score))
+            return [lead, *ranked[:at], *ranked[at + 1 :]]
+    return ranked
 
 
 def _fullest(ranked: list[ScoredSentence], depth: int = 10) -> ScoredSentence:

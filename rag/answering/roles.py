@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rag.retrieval.glossary import names_in_text
+
 # Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
 ZH_ROLES = (
     "纪委书记", "政协主席", "人大常委会主任", "组织部部长", "宣传部部长", "统战部部长", "政法委书记",
@@ -136,3 +138,39 @@ def titled(sentence: str, start: int, end: int, forms: tuple[str, ...]) -> bool:
 def _ends_with_title(text: str, form: str) -> bool:
     """`text` ends with the title `form`, not with a deputy's (市长 is not 副市长's tail)."""
     return text.endswith(form) and role_in(form, text[-len(form) - 1 :])
+
+
+# "王浩担任的是什么职务", "龚正在上海担任什么职务", "王清宪在安徽身兼哪两个职务": the posts a named person
+# holds. The name is what stands before the verb (a place in between is allowed: "在上海").
+_ZH_POSTS_OF = re.compile(
+    r"^([\u4e00-\u9fff]{2,4}?)(?:在[\u4e00-\u9fff]{2,4})?(?:担任|身兼|任|是)(?:的是|了|过)?"
+    r"(?:什么|哪个|哪些|哪两个|哪几个|何种)?(?:党内)?(?:职务|职位|官职)"
+)
+_EN_POSTS_OF = re.compile(
+    r"\bwhat (?:other )?(?:party )?(?:position|post|title|office)s? (?:does|did|do) "
+    r"((?:[A-Z][a-z]+ ?){1,3}) (?:hold|have|occupy)\b|\bwhat is ((?:[A-Z][a-z]+ ?){1,3})['’]s (?:position|post|title)\b",
+    re.IGNORECASE,
+)
+
+
+def posts_asked_of(question: str, language: str) -> str | None:
+    """The person whose posts `question` asks for ("王浩", "Liang Yanshun"), or None."""
+    match = (_ZH_POSTS_OF if language == "zh" else _EN_POSTS_OF).search(question.strip())
+    if match is None:
+        return None
+    name = next(group for group in match.groups() if group)
+    return name.strip() if language == "zh" or name[:1].isupper() else None
+
+
+def titles_of(person: str, sentence: str, language: str) -> str | None:
+    """The run of titles `sentence` gives `person` (asked in Chinese, or in pinyin), or None:
+    "浙江省委副书记、省长" of 刘捷 in "浙江省委书记王浩,浙江省委副书记、省长刘捷;"."""
+    names = [person] if language == "zh" else names_in_text(person, sentence)
+    for name in names:
+        for match in re.finditer(re.escape(name), sentence):
+            before = sentence[: match.start()]
+            cut = max((m.end() for m in _TITLE_RUN_BREAK.finditer(before)), default=0)
+            run = before[cut:].strip()
+            if run and run.endswith(ZH_ROLES):
+                return run
+    return None

@@ -97,6 +97,9 @@ def test_questions_the_report_does_not_answer_are_refused(
         ("Who is the Party secretary of Jiangsu?", "信长星"),
         # the list names Shanghai's Party secretary first; the mayor is the name titled 市长
         ("Who is the mayor of Shanghai?", "龚正"),
+        # a person's posts: the titles his own name stands with, not the next name's
+        ("王浩担任的是什么职务？", "浙江省委书记"),
+        ("What position does Liang Yanshun hold?", "安徽省委书记"),
         ("2026年度长三角地区主要领导座谈会是在哪个城市开的？", "上海"),
         ("Where was the 2026 Yangtze River Delta leaders' symposium held?", "上海"),
         ("2027年度长三角地区主要领导座谈会在哪个省召开？", "安徽"),

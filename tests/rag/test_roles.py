@@ -1,7 +1,7 @@
 import pytest
 
 from rag.answering.question_types import QuestionType
-from rag.answering.roles import asked_post, titled
+from rag.answering.roles import asked_post, posts_asked_of, titled, titles_of
 from rag.answering.short_answer import extract_short_answer
 
 LEADERS = "上海市委书记陈吉宁,上海市委副书记、市长龚正;江苏省委书记信长星,江苏省委副书记、省长刘小涛;"
@@ -58,3 +58,29 @@ def test_a_sentence_without_the_asked_title_gives_no_name(question: str) -> None
     if language == "en":
         sentence = "上海市委书记陈吉宁出席会议。"
     assert extract_short_answer(question, sentence, QuestionType.WHO, language) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "person"),
+    [
+        ("王浩担任的是什么职务？", "zh", "王浩"),
+        ("龚正在上海担任什么职务？", "zh", "龚正"),
+        ("王清宪在安徽身兼哪两个职务？", "zh", "王清宪"),
+        ("What position does Liang Yanshun hold?", "en", "Liang Yanshun"),
+        ("What is Gong Zheng's position?", "en", "Gong Zheng"),
+        ("What is the theme of the meeting?", "en", None),
+        ("会议的主题是什么？", "zh", None),
+    ],
+)
+def test_a_persons_posts_are_asked_by_name(question: str, language: str, person: str | None) -> None:
+    assert posts_asked_of(question, language) == person
+
+
+def test_a_persons_titles_are_the_run_before_his_name() -> None:
+    line = "浙江省委书记王浩,浙江省委副书记、省长刘捷;"
+    assert titles_of("王浩", line, "zh") == "浙江省委书记"
+    assert titles_of("刘捷", line, "zh") == "浙江省委副书记、省长"
+    assert titles_of("Liu Jie", line, "en") == "浙江省委副书记、省长"  # found by pinyin
+    # a bare list of names gives nobody a title, and someone absent has none here
+    assert titles_of("王浩", "陈吉宁信长星王浩梁言顺出席", "zh") is None
+    assert titles_of("陈吉宁", line, "zh") is None
