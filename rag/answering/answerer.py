@@ -418,7 +418,8 @@ class Answerer:
             retrieval.agreed_top,
         )
         fits = self._of_asked_kind(constraints)
-        ranked = _titled_first(self._by_answer_type(ranked, rewritten.focus, qtype, language, fits), rewritten.focus, language)
+        ranked = self._by_answer_type(ranked, rewritten.focus, qtype, language, fits)
+        ranked = _titled_first(ranked, rewritten.focus, language)
         names = [c.surface for c in constraints if c.pinyin_name]
         if language == "en" and self.glossary is not None and unrelated(
             rewritten.focus, self.glossary, self._mentions, names

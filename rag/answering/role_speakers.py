@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ingest.text import CJK
 from rag.answering.english import name_in_pinyin
 from rag.answering.question_types import QuestionType
+from rag.answering.roles import en_title_forms
 from rag.answering.short_answer import extract_short_answer
 from rag.answering.slots import looks_like_person
 from rag.retrieval.glossary import Glossary
@@ -23,7 +24,7 @@ _ZH_POSTS = ("省委书记", "市委书记", "书记", "省长", "市长", "主�
 _ZH_SPEAKER_POST = re.compile(
     rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)({'|'.join(_ZH_POSTS)})(?:在讲话中)?(?:说|表示|指出|强调|介绍)"
 )
-_EN_POSTS = {"governor": "省长", "mayor": "市长", "party secretary": "书记", "party chief": "书记"}
+_EN_POSTS = ("governor", "mayor", "party secretary", "party chief")  # their Chinese: rag.answering.roles
 _EN_SPEAKER_POST = re.compile(
     rf"\b(?:did|does|do) (?:the )?((?:[A-Z][a-z]+ ?){{1,2}}?)(?:'s)? ({'|'.join(_EN_POSTS)}) "
     r"(?:say|said|mention|stress|note)\b"
@@ -50,7 +51,7 @@ def speaker_by_post(question: str, language: str, dictionary: Glossary | None) -
     places = tuple(dictionary.lookup(match.group(1).strip(), 3))
     if not places:
         return None
-    return SpeakerByPost((match.start(1), match.end(2)), places, _EN_POSTS[match.group(2)])
+    return SpeakerByPost((match.start(1), match.end(2)), places, en_title_forms(match.group(2))[0])
 
 
 def holder(asked: SpeakerByPost, sentences: Iterable[str], dictionary: Glossary | None) -> str | None:

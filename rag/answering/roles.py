@@ -127,12 +127,16 @@ def titled(sentence: str, start: int, end: int, forms: tuple[str, ...]) -> bool:
     given = _TITLE_AFTER.match(after)
     if any(after.startswith(form) or (given and _ends_with_title(given.group(1), form)) for form in forms):
         return True
-    before = _SPACES.sub("", sentence[:start])
-    cut = max((m.end() for m in _TITLE_RUN_BREAK.finditer(before)), default=0)
-    titles = before[cut:].split("、")
+    titles = _SPACES.sub("", sentence[_title_run_start(sentence, start) : start]).split("、")
     if not titles[-1] or not any(titles[-1].endswith(role) for role in ZH_ROLES + forms):
         return False  # no title right before the name
     return any(_ends_with_title(title, form) for title in titles for form in forms)
+
+
+def _title_run_start(sentence: str, start: int) -> int:
+    """Where the run of titles before sentence[start] may begin: after the last clause break or
+    conjunction before it."""
+    return max((m.end() for m in _TITLE_RUN_BREAK.finditer(sentence, 0, start)), default=0)
 
 
 def _ends_with_title(text: str, form: str) -> bool:
@@ -168,9 +172,7 @@ def titles_of(person: str, sentence: str, language: str) -> str | None:
     names = [person] if language == "zh" else names_in_text(person, sentence)
     for name in names:
         for match in re.finditer(re.escape(name), sentence):
-            before = sentence[: match.start()]
-            cut = max((m.end() for m in _TITLE_RUN_BREAK.finditer(before)), default=0)
-            run = before[cut:].strip()
+            run = sentence[_title_run_start(sentence, match.start()) : match.start()].strip()
             if run and run.endswith(ZH_ROLES):
                 return run
     return None

@@ -779,18 +779,23 @@ def _inverted_copula(question: str, before: str, after: str) -> int:
     if match is None:
         return 0
     noun = match.group(1).rsplit("的", 1)[-1]
-    after = after.lstrip(_CLOSING_QUOTES)
-    tails = [len(tail) + 1 for tail in {noun, noun[-2:]} if len(tail) >= 2 and after.startswith("为" + tail)]
-    if not tails:
+    named = _named_by(after, [noun, noun[-2:]])
+    if not named:
         return 0
-    return max(tails) + before.lstrip(_OPENING_QUOTES).startswith("以")
+    return named + 1 + before.lstrip(_OPENING_QUOTES).startswith("以")
+
+
+def _named_by(after: str, nouns: Iterable[str]) -> int:
+    """Characters of the longest of `nouns` (two or more) that "为" names right after a phrase
+    (`after`: the text that follows it, compacted): "”为主题" names the quoted words the theme."""
+    after = after.lstrip(_CLOSING_QUOTES)
+    return max((len(noun) for noun in nouns if len(noun) >= 2 and after.startswith("为" + noun)), default=0)
 
 
 def _named_as(sentence: str, candidate: Candidate, asked: list[str]) -> float:
     """Characters of the asked noun (Chinese words for it) that the sentence names the candidate
     as: "以“奋楫扬帆…”为主题" makes the quoted words the theme."""
-    after = compact(sentence[candidate.end :]).lstrip(_CLOSING_QUOTES)
-    return float(max((len(term) for term in asked if len(term) >= 2 and after.startswith("为" + term)), default=0))
+    return float(_named_by(compact(sentence[candidate.end :]), asked))
 
 
 def phrase_named_as(question: str, sentence: str, phrase: str, glossary: Glossary | None) -> float:
