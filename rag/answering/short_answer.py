@@ -635,7 +635,19 @@ def _of_english_unit(
         return at is not None and any(char in renderings for char in compact(sentence[at : at + _UNIT_WINDOW + 1]))
 
     kept = [c for c in found if unit_follows(c)]
-    return kept or found
+    if kept:
+        return kept
+    # No number counts the asked noun; one that counts places ("三省一市": 3 provinces, 1
+    # city) does not answer how many people or projects either, unless places were asked.
+    return [c for c in found if not _counts_places(sentence, c) or renderings & set(_PLACE_UNITS)]
+
+
+_PLACE_UNITS = "省市区县州国城镇村"
+
+
+def _counts_places(sentence: str, candidate: Candidate) -> bool:
+    at = _after_last_number(sentence, candidate)
+    return at is not None and sentence[at : at + 1] in _PLACE_UNITS and at + 1 > candidate.start
 
 
 def _without_counted_unit(question: str, sentence: str, candidate: Candidate) -> Candidate:

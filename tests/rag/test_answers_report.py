@@ -74,6 +74,8 @@ def test_which_province_hosts_2027(bundled_engine: Engine, source_text: str) -> 
         # jieba tags 合肥 a common noun here; its dictionary sense makes it the city asked about
         ("合肥市委书记是谁？", "zh"),
         ("When was the Three Gorges Dam completed?", "en"),
+        # the only number near "attended" is the 一 of 三省一市, which counts a city, not people
+        ("How many people attended the symposium?", "en"),
     ],
 )
 def test_questions_the_report_does_not_answer_are_refused(

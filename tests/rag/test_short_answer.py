@@ -99,6 +99,8 @@ def answer(question: str, sentence: str, glossary: Glossary | None) -> str | Non
         ("参会代表中女性的比例是多少？", "参会代表共200名,其中女性占 35%。", "35%"),
         ("What percentage of the delegates were women?", "参会代表共200名,其中女性占 35%。", "35%"),
         ("How many species of trees grow in the park?", "公园里共有 300 棵树,分属 45 个品种。", "45 个"),
+        # ... and beside a count of places, the count of the asked noun
+        ("How many people attended?", "共有120人出席,三省一市领导参加。", "120人"),
         # ... a fraction, and a quantity in two units, whole
         ("项目资金有多少来自社会资本？", "项目资金有三分之二来自社会资本,其余来自财政。", "三分之二"),
         ("会议持续了多少时间？", "会议在 2 小时 15 分钟后结束,共有200名代表参加。", "2 小时 15 分钟"),
@@ -149,6 +151,8 @@ def test_short_answer(question: str, sentence: str, expected: str, glossary: Glo
         ("实事项目清单里一共有多少个项目？", PLAN),
         ("What is the total investment of the list of practical projects?", PLAN),
         ("一网通办计划包括多少项任务？", "通过《长三角政务服务“一网通办”三年行动计划》。"),
+        # "三省一市" counts provinces and a city, not the people asked for
+        ("How many people attended the symposium?", "会议期间,长三角三省一市领导考察了上海未来启点社区。"),
         # a lone letter is a variable, not a name
         ("这个表达式叫什么？", "两个整数的乘法可以写成三元组 (a, b, c)。"),
     ],
