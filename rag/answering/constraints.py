@@ -738,8 +738,9 @@ def check(
     before: str | None = None,
 ) -> list[Check]:
     """Each binding constraint against a sentence. Entities, years and ordinals may also be met
-    by `context` (the passage and headline around the sentence); roles and attributes must be
-    in the sentence, next to the answer. `before`: the document's text before the sentence, which
+    by `context` (the passage and headline around the sentence), a year only where the context
+    names no other ("2026年度…举行。会议确定,2027年度…": a sentence there may be about either);
+    roles and attributes must be in the sentence, next to the answer. `before`: the document's text before the sentence, which
     tells whose remarks a sentence continues."""
     constraints = list(constraints)
     has_role = any(c.kind is Kind.ROLE for c in constraints)
@@ -753,9 +754,15 @@ def check(
         if constraint.kind is Kind.SPEAKER:
             checks.append(Check(constraint, _speaker_met(constraint, sentence, before)))
             continue
+        if constraint.kind is Kind.YEAR and _other_years(constraint, context):
+            in_sentence = True  # a passage about several years does not lend one to a sentence
         where = sentence if in_sentence else sentence + "\n" + context
         checks.append(Check(constraint, met(constraint, where, translator)))
     return checks
+
+
+def _other_years(constraint: Constraint, context: str) -> bool:
+    return any(year not in constraint.forms for year in _YEAR.findall(context))
 
 
 def absent(constraints: Iterable[Constraint], corpus_has: Callable[[Constraint], bool]) -> list[Constraint]:

@@ -76,6 +76,8 @@ def test_which_province_hosts_2027(bundled_engine: Engine, source_text: str) -> 
         ("When was the Three Gorges Dam completed?", "en"),
         # the only number near "attended" is the 一 of 三省一市, which counts a city, not people
         ("How many people attended the symposium?", "en"),
+        # the side events' themes are the 2026 meeting's; the passage names 2027 only as next host
+        ("What is the theme of the 2027 symposium?", "en"),
     ],
 )
 def test_questions_the_report_does_not_answer_are_refused(

@@ -94,6 +94,17 @@ def test_years_and_ordinals_may_be_met_by_the_passage():
     assert en[0].forms == ("第8", "第八")
 
 
+def test_a_passage_about_several_years_lends_none_of_them_to_a_sentence():
+    constraints = parse("2027年度座谈会的主题是什么？", "zh")
+    sentence = "会议首次创新设置边会活动,围绕企业出海服务协同发展等主题展开深入讨论。"
+    # the passage names only the asked year: the sentence is read as about it
+    assert check(constraints, sentence, "2027年度座谈会在安徽省召开", False)[0].met
+    # the passage names 2026 too: which year the sentence is about, only the sentence can say
+    several = "2026年度座谈会在上海举行。会议确定,2027年度座谈会在安徽省召开。"
+    assert not check(constraints, sentence, several, False)[0].met
+    assert check(constraints, "2027年度座谈会以开放为主题。", several, False)[0].met
+
+
 def test_first_time_is_not_an_ordinal():
     assert not [c for c in parse("这次会议第一次设置了什么活动？", "zh") if c.kind is Kind.ORDINAL]
     assert not [c for c in parse("What was held for the first time?", "en") if c.kind is Kind.ORDINAL]
