@@ -35,6 +35,7 @@ from rag.answering.constraints import (
     names_place_type,
     parse,
     spoken_by,
+    titles_in,
     transliterated,
 )
 from rag.answering.conversation import Turn, rewrite_query
@@ -100,6 +101,17 @@ PARTIAL_APART = {
     "zh": "报告提到了{mentioned}[1]，但没有结合{missing}说明。",
     "en": "The report mentions {mentioned} [1], but not in connection with {missing}.",
 }
+# ... when it gives the person the question titles another title (the cited line says which)
+TITLED_OTHERWISE = {
+    "zh": "报告没有说{holder}是{title}[1]。",
+    "en": "The report does not say that {holder} is {title} [1].",
+}
+# "刘小涛说了什么？", "What did Liu Xiaotao say at the meeting?": all that is asked is what was said.
+_WHAT_WAS_SAID = re.compile(
+    r"(?:说|表示|讲|谈|指出|强调)了?(?:些)?什么[？?。]?\s*$"
+    r"|^\s*what (?:did|does|do) [^?]+? (?:say|said|mention|stress|note)(?: [^?]{0,40})?\?\s*$",
+    re.IGNORECASE,
+)
 VERIFY_DEPTH = 12  # candidate sentences checked against the question's constraints
 NARROW_DEPTH = 2  # ... when it asks for the members of a set or a kind of place
 # English questions rank the listing sentence lower (dev en accuracy 0.761 / 0.772 / 0.772 at
@@ -496,6 +508,11 @@ class Answerer:
         ):
             depth = NARROW_DEPTH_EN_LIST
         speaker_asked = any(c.kind is Kind.SPEAKER for c in bound)
+        if speaker_asked and _WHAT_WAS_SAID.search(focus):
+            # Asked what someone said, any of his remarks answers, and a question naming him by
+            # post ("江苏省长说了什么") ranks them below the roster line that gives the post. A
+            # thing he spoke of ("Which strategy did…") is looked for as closely as any.
+            depth = len(ranked)
         for item in ranked[:depth]:
             checks = check(
                 bound,
@@ -523,6 +540,11 @@ class Answerer:
                 best_partial = (met_count, item, failed)
         if verified:
             return Verification(verified, (), None)
+        contradiction = _contradicting(missing, ranked)
+        if contradiction is not None:
+            # A title the question gives that the report gives otherwise: the line that says
+            # what it does give is the evidence to cite.
+            return Verification([], tuple(missing), contradiction, tuple(missing))
         if best_partial is not None:
             # What the closest candidate lacks is what the report does not say.
             return Verification(
@@ -741,6 +763,11 @@ class Answerer:
             m for m in dict.fromkeys(mentioned) if not any(m != other and m in other for other in mentioned)
         ]
         timings = {"answer": (time.perf_counter() - started) * 1000.0}
+        otherwise = [c for c in evidence.unmet if partial is not None and _titles_otherwise(c, partial)]
+        if otherwise:
+            holder = otherwise[0].holder[0] if otherwise[0].holder else otherwise[0].speaker
+            title = otherwise[0].surface.replace(holder, "").strip()
+            mentioned = [TITLED_OTHERWISE[language].format(holder=holder, title=title)]
         if partial is None or not mentioned:
             return _plain_refusal(evidence, base, timings, missing)
         separator = "、" if language == "zh" else ", "
@@ -749,10 +776,13 @@ class Answerer:
         # the report-wide check in `_verify`) and of what the question asks for
         nowhere = [c.surface for c in evidence.unmet if c.kind in ASKED_KINDS or c in evidence.absent]
         template = PARTIAL if nowhere else PARTIAL_APART
-        text = template[language].format(
-            mentioned=separator.join(quoted(m) for m in mentioned),
-            missing=separator.join(quoted(m) for m in (nowhere or missing)),
-        )
+        if otherwise:
+            text = mentioned[0]
+        else:
+            text = template[language].format(
+                mentioned=separator.join(quoted(m) for m in mentioned),
+                missing=separator.join(quoted(m) for m in (nowhere or missing)),
+            )
         cited = f"{partial.sentence.text} [1]" if language == "zh" else f"{quote(partial.sentence.text)} [1]"
         return Answer(
             answer=f"{text}\n\n{cited}",
@@ -1064,6 +1094,21 @@ class Answerer:
 def _names_the_set(constraint: Constraint, sentence: str) -> bool:
     """A list asked for whose set the sentence names without listing it ("五个中心")."""
     return constraint.kind is Kind.MEMBERS and bool(constraint.forms[0]) and constraint.forms[0] in sentence
+
+
+def _contradicting(missing: list[Constraint], ranked: list[ScoredSentence]) -> ScoredSentence | None:
+    """The first candidate that titles the holder of a missing title otherwise ("浙江省委书记王浩"
+    against "安徽省委书记王浩")."""
+    titles = [c for c in missing if c.kind is Kind.TITLED and (c.holder or c.pinyin_name)]
+    for item in ranked if titles else []:
+        if any(_titles_otherwise(c, item) for c in titles):
+            return item
+    return None
+
+
+def _titles_otherwise(constraint: Constraint, item: ScoredSentence) -> bool:
+    holder = constraint.holder or constraint.pinyin_name
+    return constraint.kind is Kind.TITLED and bool(holder) and titles_in(constraint, item.sentence.text)[1]
 
 
 def _plain_refusal(

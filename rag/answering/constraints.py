@@ -25,7 +25,15 @@ from typing import Any, Protocol
 from ingest.text import CJK, jieba_posseg
 from rag.answering.enumeration import asked_members, listed_members, members_span
 from rag.answering.provinces import ABBREVIATION_RUN, PROVINCE_ABBREVIATIONS
-from rag.answering.roles import EN_ROLE, en_title_forms, role_in, zh_roles_in
+from rag.answering.roles import (
+    EN_ROLE,
+    ZH_ROLES,
+    en_title_forms,
+    role_in,
+    title_evidence,
+    title_run_start,
+    zh_roles_in,
+)
 from rag.answering.short_answer import SURNAMES
 from rag.answering.slots import looks_like_person
 from rag.retrieval.glossary import chinese_number, name_runs, names_in_text
@@ -40,12 +48,18 @@ class Kind(Enum):
     MEMBERS = "members"  # the members of a set: "分别是哪五个", "which airports make up"
     SPEAKER = "speaker"  # who said it: "刘小涛说江苏要…", "What did Liu Jie say…"
     PLACE_TYPE = "place type"  # the kind of place asked for: "安徽省的哪座城市", "which district"
+    TITLED = "titled"  # a title the question gives someone or somewhere: 安徽省委书记王浩, 苏州市长
+    ACT = "act"  # an act asked about by its verb: who chaired (主持), what was signed (签)
 
 
 # What the question asks for rather than names: checked on one sentence, never report-wide (some
 # list or city somewhere says nothing about this one), and not a fact a generated sentence states.
 ASKED_KINDS = frozenset({Kind.MEMBERS, Kind.SPEAKER, Kind.PLACE_TYPE})
 SENTENCE_KINDS = frozenset({Kind.ROLE, Kind.ATTRIBUTE}) | ASKED_KINDS
+# Premises, checked against the report as a whole and never on the sentence: the sentence that
+# answers what 龚正 said does not repeat that he is Shanghai's mayor, nor does "1992年的《马斯特里赫特
+# 条约》" say the treaty was signed then.
+PREMISE_KINDS = frozenset({Kind.TITLED, Kind.ACT})
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,10 @@ class Constraint:
     strict: bool = True
     count: int = 0  # MEMBERS: how many the sentence must list; forms[0] is the set's name or ""
     speaker: str = ""  # SPEAKER: the name as the question writes it (forms are its Chinese forms)
+    # TITLED: forms are the title's Chinese forms; where it is held and by whom, in Chinese (or
+    # the holder's pinyin, `speaker`, with pinyin_name)
+    qualifier: tuple[str, ...] = ()
+    holder: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,13 @@ _ZH_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("容量", ("容量", "千瓦", "立方米", "吨")),
     ("口号", ("口号",)),
 )
+# Acts a report states with their own verb, asked about by it: who chaired, what was signed.
+_ZH_ACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("主持", ("主持",)),
+    ("签署", ("签",)),
+    ("签订", ("签",)),
+    ("签约", ("签",)),
+)
 _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"area|size|how large|how big|square (?:kilomet(?:er|re)s|meters|metres|miles)", ("面积", "平方", "规模")),
     (r"population|inhabitants|residents live", ("人口",)),
@@ -169,6 +194,12 @@ _EN_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"(?:installed )?capacity", ("装机", "容量", "千瓦", "吨", "标箱")),
     (r"number of (?:participants|attendees|people|delegates)|how many people", ("人数", "名", "人次", "万人")),
 )  # fmt: skip
+# Acts asked about by their verb, wherever it stands ("Who chaired…", "What was signed…"); not the
+# nouns ("the chair of the IPCC", "sign language").
+_EN_ACTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\b(?:chaired|presided|presiding)\b"), ("主持",)),
+    (re.compile(r"\b(?:signed|signing)\b"), ("签",)),
+)
 # Asked wherever they stand: a person's birth and schooling are never a report's aside. ("married"
 # and "children" are not: "same-sex married couples", "working children" ask about others.)
 _EN_PERSONAL = re.compile(r"\b(?:born|birthplace|hometown|home town|native place|alma mater|graduated?(?: from)?)\b")
@@ -239,6 +270,13 @@ def _attributes_en(question: str) -> list[Constraint]:
     if personal and not any(set(c.forms) & set(_PERSONAL_FORMS) for c in found):
         found.append(Constraint(Kind.ATTRIBUTE, personal.group(0), _PERSONAL_FORMS))
     return found
+
+
+def _acts(question: str, language: str) -> list[Constraint]:
+    if language == "zh":
+        return [Constraint(Kind.ACT, verb, forms) for verb, forms in _ZH_ACTS if verb in question]
+    lower = question.lower()
+    return [Constraint(Kind.ACT, m.group(0), forms) for pattern, forms in _EN_ACTS if (m := pattern.search(lower))]
 
 
 def _years(question: str) -> list[Constraint]:
@@ -368,15 +406,21 @@ def _name_runs(question: str) -> list[str]:
 def _entities_en(question: str, translator: Translator | None) -> list[Constraint]:
     found = []
     role_words = {w for c in _roles_en(question) for w in c.surface.lower().split()}
-    for name in _name_runs(question):
-        words = [w for w in name.split() if w.lower() not in role_words]
-        if not words:
-            continue
-        phrase = " ".join(words)
+    # A title inside a run of capitals parts two names: "Anhui Governor Wang Qingxian".
+    phrases = [
+        " ".join(part.split())
+        for name in _name_runs(question)
+        for part in re.split("|".join(rf"\b{re.escape(w)}\b" for w in role_words) or "$^", name, flags=re.I)
+        if part.strip()
+    ]
+    for phrase in phrases:
         pinyin = _looks_like_pinyin(phrase)
         # An acronym's gloss is a guess ("AI" -> 哀); it stays uncheckable unless it is pinyin.
         acronym = phrase.isupper() and len(phrase) <= 5
         forms = tuple(translator.lookup(phrase, limit=6)) if translator is not None and not acronym else ()
+        if not forms and translator is not None and pinyin and " " not in phrase:
+            # CC-CEDICT glosses some provinces only with the word: "Anhui Province", not "Anhui"
+            forms = tuple(translator.lookup(f"{phrase} Province", limit=6))
         found.append(Constraint(Kind.ENTITY, phrase, forms, pinyin_name=pinyin, strict=pinyin))
     return found
 
@@ -457,11 +501,18 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
             entities += [Constraint(Kind.ENTITY, word, _place_forms(word)) for word in cjk]
     speakers = _speaker_zh(question, entities) if language == "zh" else _speaker_en(question, entities)
     asked = _members(question, language) + speakers + _place_type(question, language)
-    return tuple(entities + roles + _years(question) + ordinals + attributes + asked)
+    titles = _titled_zh(question, entities) if language == "zh" else _titled_en(question, entities)
+    premises = titles + _acts(question, language)
+    return tuple(entities + roles + _years(question) + ordinals + attributes + premises + asked)
 
 
 # "刘捷说,", "王清宪表示": the speaker a sentence quotes.
 _SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:说|表示|指出|强调|介绍)")
+# ... in a question, where he may speak somewhere: "刘小涛在会上说了什么"
+_ASKED_SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:在[{CJK}]{{1,6}}?)?(?:说|表示|指出|强调|介绍)")
+_TITLED_SPOKEN = re.compile(
+    rf"(?:{'|'.join(ZH_ROLES)})([{CJK}]{{2,3}}?)(?:在[{CJK}]{{1,6}}?)?(?:说|表示|指出|强调|介绍)"
+)
 _EN_SPOKEN = re.compile(
     r"\b(?:did|does|do) (.+?) (?:say|said|mention|stress|note)\b|\baccording to (.+?)(?:,|\?|$)|^(.+?) said\b", re.I
 )
@@ -607,8 +658,14 @@ def _foreign_names(pairs: list[Any], translator: Translator) -> Iterator[str]:
 
 
 def _speaker_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
-    spoken = {match.group(1) for match in _SPOKEN.finditer(question)}
-    return [Constraint(Kind.SPEAKER, f"{c.surface}的说法", c.forms, speaker=c.surface) for c in entities if c.strict and c.surface in spoken and _a_person(c)]
+    spoken = {match.group(1) for match in _ASKED_SPOKEN.finditer(question)}
+    found = [Constraint(Kind.SPEAKER, f"{c.surface}的说法", c.forms, speaker=c.surface) for c in entities if c.strict and c.surface in spoken and _a_person(c)]
+    # A speaker given his title ("上海市长龚正说"), whom jieba often cuts apart (龚 / 正说).
+    for match in _TITLED_SPOKEN.finditer(question):
+        name = match.group(1)
+        if looks_like_person(name) and not any(c.speaker == name for c in found):
+            found.append(Constraint(Kind.SPEAKER, f"{name}的说法", (name,), speaker=name))
+    return found
 
 
 def _speaker_en(question: str, entities: list[Constraint]) -> list[Constraint]:
@@ -621,6 +678,84 @@ def _speaker_en(question: str, entities: list[Constraint]) -> list[Constraint]:
         for c in entities
         if c.strict and c.pinyin_name and c.surface in said_by and _a_person(c)
     ]
+
+
+# What may stand between a holder's name and what follows it in a question: not part of a name.
+_NOT_IN_NAME = frozenset("说在的是和与及对将曾也都于为任")
+# Between an English place and its title: "Anhui's governor", "Anhui provincial party secretary".
+_EN_PLACE_TO_TITLE = r"(?:['’]s)?(?: (?:province|provincial|municipal|city|municipality))?\s+$"
+
+
+def _titled_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
+    """The titles the question gives a named place or person ("安徽省委书记王浩", "苏州市长"): a
+    premise the report must not contradict, whatever is asked about them."""
+    roles = zh_roles_in(question)
+    found = []
+    for role, start, end in sorted(roles, key=lambda r: r[1]):
+        run = question[title_run_start(question, start) : start]
+        places = [c for c in entities if c.forms and not _a_person(c) and any(f in run for f in c.forms)]
+        # the name after the run of titles: "浙江省委副书记、省长刘捷" gives both titles to 刘捷
+        after = end
+        for _, other_start, other_end in roles:
+            if other_start >= after and re.fullmatch(rf"、[{CJK}]{{0,6}}", question[after:other_start]):
+                after = other_end
+        named = [c.surface for c in entities if question.startswith(c.surface, after)]
+        holder = named[0] if named else _zh_holder(question, after)
+        if not places and holder is None:
+            continue
+        qualifier = tuple(f for c in places for f in c.forms)
+        at = [position for f in qualifier if (position := run.find(f)) >= 0]
+        first = min(at, default=len(run)) + title_run_start(question, start)
+        surface = question[first : after + (len(holder) if holder else 0)]
+        found.append(Constraint(Kind.TITLED, surface, (role,), qualifier=qualifier, holder=(holder,) if holder else ()))
+    return found
+
+
+def _zh_holder(question: str, at: int) -> str | None:
+    """The person named right after a title at `at`, if any: three characters or two."""
+    for length in (3, 2):
+        name = question[at : at + length]
+        if len(name) == length and re.fullmatch(f"[{CJK}]+", name) and name[-1] not in _NOT_IN_NAME:
+            if looks_like_person(name):
+                return name
+    return None
+
+
+def _titled_en(question: str, entities: list[Constraint]) -> list[Constraint]:
+    """As `_titled_zh`, in English: "Anhui party secretary Wang Hao", "the mayor of Suzhou"."""
+    found = []
+    lower = question.lower()
+    for match in EN_ROLE.finditer(lower):
+        forms = en_title_forms(match.group(0))
+        if not forms:
+            continue
+        start, end = match.span()
+        before, after = question[:start], question[end:]
+        places = [
+            c for c in entities if c.forms and not _a_person(c) and (
+                re.search(re.escape(c.surface) + _EN_PLACE_TO_TITLE, before, re.I)
+                or re.match(rf"\s+of (?:the )?{re.escape(c.surface)}\b", after)
+            )
+        ]  # fmt: skip
+        tail = after
+        for place in places:
+            of = re.match(rf"\s+of (?:the )?{re.escape(place.surface)}(?: (?:province|city|municipality))?\b", after, re.I)
+            tail = after[of.end() :] if of else tail
+        holder = next(
+            (c for c in entities if c.pinyin_name and _a_person(c) and re.match(rf",?\s+{re.escape(c.surface)}\b", tail)),
+            None,
+        )
+        if not places and holder is None:
+            continue
+        qualifier = tuple(f for c in places for f in c.forms)
+        surface = " ".join([*(c.surface for c in places), match.group(0), *([holder.surface] if holder else [])])
+        found.append(
+            Constraint(
+                Kind.TITLED, surface, forms, qualifier=qualifier, holder=holder.forms if holder else (),
+                pinyin_name=bool(holder and not holder.forms), speaker=holder.surface if holder else "",
+            )
+        )  # fmt: skip
+    return found
 
 
 def _a_person(constraint: Constraint) -> bool:
@@ -681,6 +816,8 @@ def met(constraint: Constraint, text: str, translator: Translator | None = None)
         return _speaker_met(constraint, text)
     if constraint.kind is Kind.PLACE_TYPE:
         return _place_type_met(constraint, text, translator)
+    if constraint.kind is Kind.TITLED:
+        return title_met(*titles_in(constraint, text))
     if constraint.kind is Kind.MEMBERS:
         if listed_members(text, constraint.forms[0]) < constraint.count:
             return False
@@ -690,6 +827,21 @@ def met(constraint: Constraint, text: str, translator: Translator | None = None)
             return span is not None and looks_like_person(span)
         return True
     return any(form in text for form in constraint.forms)
+
+
+def titles_in(constraint: Constraint, text: str) -> tuple[bool, bool]:
+    """What `text` says of the title a TITLED constraint gives: (bears it out, contradicts it)."""
+    holders = constraint.holder
+    if constraint.pinyin_name:
+        holders = tuple(names_in_text(constraint.speaker, text))
+        if not holders:
+            return False, False
+    return title_evidence(text, constraint.forms, constraint.qualifier, holders)
+
+
+def title_met(supports: bool, contradicts: bool) -> bool:
+    """A title is taken as given unless the text only contradicts it."""
+    return supports or not contradicts
 
 
 def mentioned(constraint: Constraint, text: str) -> bool:
@@ -725,7 +877,7 @@ def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True)
         return person_asked
     if constraint.kind is Kind.ENTITY:
         return fact_asked
-    return True
+    return constraint.kind not in PREMISE_KINDS
 
 
 def check(

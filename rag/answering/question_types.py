@@ -111,13 +111,15 @@ _NOUN_KINDS: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.WHO, _PERSON_NOUNS),
 )
 _MAX_MODIFIERS = 2
+# "What did the governor say" asks what was said: a verb after "what" ends the noun phrase.
+_AUXILIARIES = r"(?:did|does|do|has|have|had|will|would|can|could|should|might|may|must)\b"
 _EN_NOUN_AFTER_WHAT = tuple(
     tuple(
         (
             qtype,
             re.compile(
                 rf"^(?:(?:is|was|are|were|'s)\s+)?(?:(?:the|its|his|her|their)\s+)?"
-                rf"(?:(?!type\b|kind\b|sort\b)[a-z.\-']+\s+){{{modifiers}}}(?:{nouns})\b"
+                rf"(?:(?!type\b|kind\b|sort\b|{_AUXILIARIES})[a-z.\-']+\s+){{{modifiers}}}(?:{nouns})\b"
             ),
         )
         for qtype, nouns in _NOUN_KINDS

@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ingest.text import CJK_CHAR
-from rag.answering.constraints import Constraint, Kind, mentioned, met
+from rag.answering.constraints import Constraint, Kind, mentioned, met, title_met, titles_in
 from rag.answering.provinces import ABBREVIATION_RUN
 
 # Kinds whose every meeting holds one of the constraint's forms literally (ENTITY also has
 # abbreviations and pinyin names, handled apart). Others are checked on the joined text.
-_LITERAL_KINDS = frozenset({Kind.ROLE, Kind.YEAR, Kind.ORDINAL, Kind.ATTRIBUTE})
+_LITERAL_KINDS = frozenset({Kind.ROLE, Kind.YEAR, Kind.ORDINAL, Kind.ATTRIBUTE, Kind.ACT})
 # A candidate list above this is narrowed by intersecting with the next rarest character's rows.
 _NARROW_ABOVE = 64
 _MAX_INTERSECTED = 3
@@ -110,8 +110,29 @@ class ReportMentions:
                 or check(constraint, self._runs)
                 or (constraint.pinyin_name and self._spells(constraint.surface))
             )
-        # Not asked report-wide today (lists, speakers, kinds of place): the joined text.
+        if constraint.kind is Kind.TITLED and not constraint.pinyin_name:
+            return self._titled(constraint)
+        # Not asked report-wide today (lists, speakers, kinds of place), or a title's holder in
+        # pinyin, whose spellings are not known until read: the joined text.
         return check(constraint, self._joined_text())
+
+    def _titled(self, constraint: Constraint) -> bool:
+        """`met` of a title over the chunks naming its holder (or, with none, the title): what
+        bears it out or contradicts it stands where they do."""
+        contradicts = False
+        seen: set[int] = set()
+        for form in constraint.holder or constraint.forms:
+            if len(form) < 2 or not self._has_bigrams(form):
+                continue
+            for row in self._candidates(form).tolist():
+                if row in seen or form not in self._texts[row]:
+                    continue
+                seen.add(row)
+                bears_out, against = titles_in(constraint, self._texts[row])
+                if bears_out:
+                    return True
+                contradicts |= against
+        return title_met(False, contradicts)
 
     def _literal(self, constraint: Constraint, check: Callable[[Constraint, str], bool]) -> bool:
         """`check` over the chunks holding one of the forms: a role, year, ordinal or

@@ -22,12 +22,12 @@ from rag.retrieval.glossary import Glossary
 
 _ZH_POSTS = ("省委书记", "市委书记", "书记", "省长", "市长", "主席", "部长")
 _ZH_SPEAKER_POST = re.compile(
-    rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)({'|'.join(_ZH_POSTS)})(?:在讲话中)?(?:说|表示|指出|强调|介绍)"
+    rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)({'|'.join(_ZH_POSTS)})(?:在[{CJK}]{{1,6}}?)?(?:说|表示|指出|强调|介绍)"
 )
 _EN_POSTS = ("governor", "mayor", "party secretary", "party chief")  # their Chinese: rag.answering.roles
 _EN_SPEAKER_POST = re.compile(
-    rf"\b(?:did|does|do) (?:the )?((?:[A-Z][a-z]+ ?){{1,2}}?)(?:'s)? ({'|'.join(_EN_POSTS)}) "
-    r"(?:say|said|mention|stress|note)\b"
+    rf"\b(?:did|does|do) (?:the )?(?:((?:[A-Z][a-z]+ ?){{1,2}}?)(?:'s)? ({'|'.join(_EN_POSTS)})"
+    rf"|({'|'.join(_EN_POSTS)}) of ((?:[A-Z][a-z]+ ?){{1,2}}?)(?: [Pp]rovince)?) (?:say|said|mention|stress|note)\b"
 )
 
 
@@ -48,10 +48,16 @@ def speaker_by_post(question: str, language: str, dictionary: Glossary | None) -
     match = _EN_SPEAKER_POST.search(question)
     if match is None or dictionary is None:
         return None
-    places = tuple(dictionary.lookup(match.group(1).strip(), 3))
+    # "Zhejiang's governor" or "the governor of Zhejiang"
+    place, post = (1, 2) if match.group(1) else (4, 3)
+    places = tuple(dictionary.lookup(match.group(place).strip(), 3))
     if not places:
         return None
-    return SpeakerByPost((match.start(1), match.end(2)), places, en_title_forms(match.group(2))[0])
+    start = min(match.start(place), match.start(post))
+    if question[:start].lower().endswith("the "):
+        start -= len("the ")  # "did the governor of Zhejiang say" -> "did Liu Jie say"
+    span = (start, max(match.end(place), match.end(post)))
+    return SpeakerByPost(span, places, en_title_forms(match.group(post))[0])
 
 
 def holder(asked: SpeakerByPost, sentences: Iterable[str], dictionary: Glossary | None) -> str | None:

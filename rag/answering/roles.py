@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.text import jieba_posseg
 from rag.retrieval.glossary import names_in_text
 
 # Roles, longest first so that 副省长 is read before 省长 and "vice governor" before "governor".
@@ -73,7 +74,7 @@ _ZH_HOLDER_AFTER = re.compile(r"\s*(?:是谁|是哪位|是何人|叫什么|名�
 _ZH_HOLDER_BEFORE = re.compile(r"谁(?:是|担任|出任)")
 # Where a title run ends: a clause break, or a conjunction joining two titled names. Spaces do not
 # count (XQuAD's Chinese sets names apart: "最后一任总理 洛塔尔·德梅齐埃").
-_TITLE_RUN_BREAK = re.compile(r"[，,。；;：:！!？?（(）)“”\"]|和|与|及")
+_TITLE_RUN_BREAK = re.compile(r"[，,。；;：:！!？?（(）)“”\"\n]|和|与|及")
 _SPACES = re.compile(r"\s+")
 # The title given after the name: "任命威廉·西蒙为联邦能源办公室首任主任".
 _TITLE_AFTER = re.compile(r"(?:为|担任|出任|是)([^，,。；;：:！!？?]{1,20})")
@@ -127,13 +128,13 @@ def titled(sentence: str, start: int, end: int, forms: tuple[str, ...]) -> bool:
     given = _TITLE_AFTER.match(after)
     if any(after.startswith(form) or (given and _ends_with_title(given.group(1), form)) for form in forms):
         return True
-    titles = _SPACES.sub("", sentence[_title_run_start(sentence, start) : start]).split("、")
+    titles = _SPACES.sub("", sentence[title_run_start(sentence, start) : start]).split("、")
     if not titles[-1] or not any(titles[-1].endswith(role) for role in ZH_ROLES + forms):
         return False  # no title right before the name
     return any(_ends_with_title(title, form) for title in titles for form in forms)
 
 
-def _title_run_start(sentence: str, start: int) -> int:
+def title_run_start(sentence: str, start: int) -> int:
     """Where the run of titles before sentence[start] may begin: after the last clause break or
     conjunction before it."""
     return max((m.end() for m in _TITLE_RUN_BREAK.finditer(sentence, 0, start)), default=0)
@@ -172,7 +173,70 @@ def titles_of(person: str, sentence: str, language: str) -> str | None:
     names = [person] if language == "zh" else names_in_text(person, sentence)
     for name in names:
         for match in re.finditer(re.escape(name), sentence):
-            run = sentence[_title_run_start(sentence, match.start()) : match.start()].strip()
+            run = sentence[title_run_start(sentence, match.start()) : match.start()].strip()
             if run and run.endswith(ZH_ROLES):
                 return run
     return None
+
+
+# A title's qualifier is what is left once its role is taken off, with the organ's characters:
+# "上海市委副书记" -> 上海, "安徽省委书记" -> 安徽.
+_ORGAN_TAIL = re.compile(r"[省市区县州]?[委党]?$")
+_QUALIFIER_TAGS = ("ns", "nt", "nz", "j")
+
+
+def title_evidence(
+    text: str, roles: tuple[str, ...], qualifiers: tuple[str, ...], holders: tuple[str, ...]
+) -> tuple[bool, bool]:
+    """What `text` says of a title a question gives, as (bears it out, contradicts it).
+
+    With a holder ("安徽省委书记王浩"): each place `text` titles him bears it out when the title is
+    one of `roles` with one of `qualifiers` (or no place at all: "总统奥巴马"), and contradicts it
+    when he is given other titles only ("浙江省委书记王浩"). Without one ("苏州市长"): each holder
+    of one of `roles` bears it out when named with one of `qualifiers` or none, and contradicts it
+    when named with another place ("上海市委副书记、市长"). A name without titles says nothing."""
+    text = _SPACES.sub("", text)
+    supports = contradicts = False
+    if holders:
+        spots = [(m.start(), m.end()) for name in holders for m in re.finditer(re.escape(name), text)]
+        for start, end in spots:
+            if not titled(text, start, end, ZH_ROLES):
+                continue  # "陈吉宁信长星王浩…出席": named, not titled
+            if titled(text, start, end, roles):
+                verdict = _qualified(text[title_run_start(text, start) : start], qualifiers)
+                supports |= verdict is not False
+                contradicts |= verdict is False
+            else:
+                contradicts = True
+        return supports, contradicts
+    for role in roles:
+        for match in re.finditer(re.escape(role), text):
+            if not role_in(role, text[max(0, match.start() - 1) : match.end() + 6]):
+                continue  # a deputy's title, or a meeting of such people
+            verdict = _qualified(text[title_run_start(text, match.start()) : match.start()], qualifiers)
+            supports |= verdict is not False
+            contradicts |= verdict is False
+    return supports, contradicts
+
+
+def _qualified(run: str, qualifiers: tuple[str, ...]) -> bool | None:
+    """Whether the titles before a name or role (`run`) place it where the question does: True
+    when they name one of `qualifiers`, False when they name somewhere else, None when they
+    name no place (or `qualifiers` is empty: any place will do)."""
+    if not qualifiers or any(q and q in run for q in qualifiers):
+        return True
+    for piece in run.split("、"):
+        body = _ORGAN_TAIL.sub("", _strip_role(piece))
+        if not body:
+            continue
+        tokens = list(jieba_posseg().cut(body))
+        if tokens and tokens[-1].flag in _QUALIFIER_TAGS:
+            return False
+    return None
+
+
+def _strip_role(piece: str) -> str:
+    for role in ZH_ROLES:  # longest first
+        if piece.endswith(role):
+            return piece[: -len(role)]
+    return piece

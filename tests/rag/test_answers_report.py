@@ -78,6 +78,15 @@ def test_which_province_hosts_2027(bundled_engine: Engine, source_text: str) -> 
         ("How many people attended the symposium?", "en"),
         # the side events' themes are the 2026 meeting's; the passage names 2027 only as next host
         ("What is the theme of the 2027 symposium?", "en"),
+        # a title the report gives someone else, or no one: the question's premise is false
+        ("安徽省委书记王浩说了什么？", "zh"),
+        ("苏州市长在会上说了什么？", "zh"),
+        ("江苏省委书记梁言顺出席了会议吗？", "zh"),
+        ("What did Anhui governor Liu Xiaotao say?", "en"),
+        # an act the report never states: nobody chaired, nothing was signed
+        ("Who chaired the press conference?", "en"),
+        ("谁主持了座谈会？", "zh"),
+        ("What was signed at the symposium?", "en"),
     ],
 )
 def test_questions_the_report_does_not_answer_are_refused(
@@ -88,7 +97,9 @@ def test_questions_the_report_does_not_answer_are_refused(
     assert answer.language == language and answer.short_answer is None
     assert 1 <= len(answer.related) <= 3  # the closest passages, offered without a claim
     if answer.partial:  # the report names the place ("上海") but not the park: said so, one citation
-        assert answer.answer.startswith("报告提到了" if language == "zh" else "The report mentions")
+        # ... or, of a title the report gives someone else, that it does not give this one
+        opening = ("报告提到了", "报告没有说") if language == "zh" else ("The report mentions", "The report does not say that")
+        assert answer.answer.startswith(opening)
         assert len(answer.citations) == 1 and answer.missing
     else:
         assert answer.answer == REFUSAL[language] and answer.citations == ()
@@ -235,6 +246,28 @@ def test_partial_refusals_say_what_is_missing_and_cite_what_is_there(
 
 
 @pytest.mark.parametrize(
+    ("question", "said", "cited"),
+    [
+        ("安徽省委书记王浩说了什么？", "报告没有说王浩是安徽省委书记[1]。", "浙江省委书记王浩"),
+        ("上海市长陈吉宁主持了什么？", "报告没有说陈吉宁是上海市长[1]。", "上海市委书记陈吉宁"),
+        (
+            "Did Jiangsu party secretary Liang Yanshun attend?",
+            "The report does not say that Liang Yanshun is Jiangsu party secretary [1].",
+            "安徽省委书记梁言顺",
+        ),
+    ],
+)
+def test_a_title_the_report_gives_someone_else_is_refused_citing_the_one_it_gives(
+    bundled_engine: Engine, source_text: str, question: str, said: str, cited: str
+) -> None:
+    answer = bundled_engine.answer(question)
+    assert not answer.found and answer.partial and answer.short_answer is None
+    assert answer.answer.split("\n")[0] == said
+    assert cited in answer.citations[0].sentence
+    assert citation_problems(answer, source_text) == []
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "What was the budget of the meeting?",
@@ -293,6 +326,12 @@ def test_a_list_asked_for_is_answered_from_a_sentence_that_lists_it(
         ("Which circulation did Liu Xiaotao say Jiangsu would help unblock?", "刘小涛说", "刘捷说"),
         ("Which two provinces did Liu Jie say Zhejiang would work alongside?", "刘捷说", "王清宪说"),
         ("According to Gong Zheng, which implementation plan will Shanghai deepen?", "龚正说", "刘小涛说"),
+        # named by title, or by title and name: the title's holder's remarks, however far down
+        ("江苏省长在会上说了什么？", "刘小涛说", "刘捷说"),
+        ("上海市长龚正说了什么？", "龚正说", "刘小涛说"),
+        ("What did Jiangsu's governor say?", "刘小涛说", "刘捷说"),
+        ("What did the governor of Jiangsu say?", "刘小涛说", "刘捷说"),
+        ("What did Shanghai mayor Gong Zheng say?", "龚正说", "刘小涛说"),
     ],
 )
 def test_what_someone_said_is_answered_from_their_remarks(

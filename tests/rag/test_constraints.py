@@ -36,7 +36,7 @@ def kinds(constraints) -> list[tuple[str, str]]:
 
 
 def test_zh_role_and_entity_are_parsed():
-    assert kinds(parse("江苏省副省长是谁？", "zh")) == [("entity", "江苏省"), ("role", "副省长")]
+    assert kinds(parse("江苏省副省长是谁？", "zh")) == [("entity", "江苏省"), ("role", "副省长"), ("titled", "江苏省副省长")]
 
 
 def test_zh_deputy_title_does_not_meet_the_plain_title():
@@ -366,3 +366,88 @@ def test_who_held_a_post_before_is_an_attribute_the_roster_does_not_state():
         assert not met(tenure, roster) and met(tenure, "梁言顺的前任郑栅洁曾任安徽省委书记。"), question
     # "before" a date or an event is not a tenure
     assert not [c for c in parse("What happened before the meeting?", "en") if c.kind is Kind.ATTRIBUTE]
+
+
+ROSTER = SHANGHAI + JIANGSU + "浙江省委书记王浩,浙江省委副书记、省长刘捷;"
+
+
+def titled(question: str, language: str = "zh"):
+    return next(c for c in parse(question, language) if c.kind is Kind.TITLED)
+
+
+@pytest.mark.parametrize(
+    ("question", "surface", "given"),
+    [
+        ("浙江省委书记王浩说了什么？", "浙江省委书记王浩", True),
+        # the report titles him otherwise: the premise is false
+        ("安徽省委书记王浩说了什么？", "安徽省委书记王浩", False),
+        ("江苏省长王浩说了什么？", "江苏省长王浩", False),
+        ("上海市长陈吉宁出席了吗？", "上海市长陈吉宁", False),
+        # two titles in a run, both his
+        ("浙江省委副书记、省长刘捷在会上说了什么？", "浙江省委副书记、省长刘捷", True),
+        # a title with a place and no name: someone must hold it there
+        ("上海市长在会上说了什么？", "上海市长", True),
+        ("苏州市长在会上说了什么？", "苏州市长", False),
+    ],
+)
+def test_a_title_the_question_gives_is_checked_against_the_report(question: str, surface: str, given: bool):
+    constraint = titled(question)
+    assert constraint.surface == surface
+    assert met(constraint, ROSTER) is given
+    # a premise of the question, not something the answering sentence repeats
+    assert not binding(constraint, person_asked=True)
+
+
+def test_a_name_the_text_gives_no_title_neither_bears_out_nor_contradicts_one():
+    constraint = titled("美国总统奥巴马在哪里出生？")
+    assert constraint.holder == ("奥巴马",) and constraint.qualifier == ("美国",)
+    assert met(constraint, "奥巴马出生于夏威夷。")
+    assert met(constraint, "奥巴马总统出生于夏威夷。")
+    assert not met(constraint, "法国总统奥巴马出生于夏威夷。")
+
+
+def test_an_english_title_is_checked_like_a_chinese_one(glossary: Glossary):
+    gloss = Glossary.from_lines(
+        [
+            "江蘇 江苏 [Jiang1 su1] /Jiangsu province (Su) in southeast China, abbr. 蘇|苏, capital Nanjing 南京/",
+            "安徽 安徽 [An1 hui1] /Anhui Province (Wan) in south central China, abbr. 皖, capital Hefei 合肥/",
+        ]
+    )
+    right = next(c for c in parse("What did Jiangsu governor Liu Xiaotao say?", "en", gloss) if c.kind is Kind.TITLED)
+    wrong = next(c for c in parse("What did Anhui governor Liu Xiaotao say?", "en", gloss) if c.kind is Kind.TITLED)
+    assert right.surface == "Jiangsu governor Liu Xiaotao" and right.forms == ("省长",)
+    assert met(right, ROSTER) and not met(wrong, ROSTER)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "forms"),
+    [
+        ("谁主持了座谈会？", "zh", ("主持",)),
+        ("座谈会上签署了哪些协议？", "zh", ("签",)),
+        ("Who chaired the press conference?", "en", ("主持",)),
+        ("What was signed at the symposium?", "en", ("签",)),
+    ],
+)
+def test_an_act_asked_by_its_verb_must_be_in_the_report(question: str, language: str, forms: tuple[str, ...]):
+    act = next(c for c in parse(question, language) if c.kind is Kind.ACT)
+    assert act.forms == forms
+    assert not met(act, "陈吉宁代表与会各方通报了此次座谈会以及长三角一体化发展主要成果。")
+    # the report as a whole, not the answering sentence: "1992年的《马斯特里赫特条约》" dates a
+    # signing without the verb
+    assert not binding(act, person_asked=True)
+
+
+@pytest.mark.parametrize("question", ["Who is the chair of the IPCC?", "Who did the sign language?"])
+def test_the_nouns_chair_and_sign_are_not_acts(question: str):
+    assert not [c for c in parse(question, "en") if c.kind is Kind.ACT]
+
+
+def test_a_title_inside_a_run_of_capitals_parts_two_names():
+    names = [c.surface for c in parse("What did Anhui Governor Wang Qingxian say?", "en") if c.kind is Kind.ENTITY]
+    assert names == ["Anhui", "Wang Qingxian"]
+
+
+def test_a_province_glossed_only_with_its_word_is_still_a_place():
+    gloss = Glossary.from_lines(["安徽 安徽 [An1 hui1] /Anhui Province (Wan) in south central China, abbr. 皖, capital Hefei 合肥/"])
+    anhui = next(c for c in parse("What did Anhui governor Liu Xiaotao say?", "en", gloss) if c.surface == "Anhui")
+    assert anhui.forms[:1] == ("安徽",)

@@ -47,6 +47,9 @@ def test_classify_chinese(question: str, expected: QuestionType) -> None:
         ("Who is the party secretary of Jiangsu?", Q.WHO),
         ("Whose speech opened the meeting?", Q.WHO),
         ("What actress did the sign language?", Q.WHO),
+        # a verb after "what" ends its noun phrase: what was said, not who
+        ("What did Jiangsu's governor say?", Q.WHAT),
+        ("What did the president sign?", Q.WHAT),
         ("Where was the 2026 meeting held?", Q.WHERE),
         ("Which province hosts the 2027 meeting?", Q.WHICH_PLACE),
         ("In what city is the forum held?", Q.WHICH_PLACE),

@@ -70,6 +70,13 @@ def test_every_bundled_question_constraint(bundled_engine: Engine, texts: list[s
         Constraint(Kind.ATTRIBUTE, "面积", ("面积", "平方")),
         Constraint(Kind.ATTRIBUTE, "GDP", ("生产总值", "GDP", "经济总量")),
         Constraint(Kind.ATTRIBUTE, "empty", ("",)),
+        # titles: borne out, contradicted, and given to a name the report never titles
+        Constraint(Kind.TITLED, "浙江省委书记王浩", ("省委书记",), qualifier=("浙江",), holder=("王浩",)),
+        Constraint(Kind.TITLED, "安徽省委书记王浩", ("省委书记",), qualifier=("安徽",), holder=("王浩",)),
+        Constraint(Kind.TITLED, "苏州市长", ("市长",), qualifier=("苏州",)),
+        Constraint(Kind.TITLED, "上海市长", ("市长",), qualifier=("上海",)),
+        Constraint(Kind.TITLED, "市长张三", ("市长",), holder=("张三",)),
+        Constraint(Kind.TITLED, "Anhui governor Liu Xiaotao", ("省长",), qualifier=("安徽",), pinyin_name=True, speaker="Liu Xiaotao"),
     ],
 )
 def test_edges(texts: list[str], mentions: ReportMentions, constraint: Constraint) -> None:

@@ -23,6 +23,8 @@ def glossary() -> Glossary:
     [
         ("江苏省长说要融入什么样的市场？", "zh", "刘小涛说要融入什么样的市场？"),
         ("上海市委书记说了什么？", "zh", "陈吉宁说了什么？"),
+        ("江苏省长在会上说了什么？", "zh", "刘小涛在会上说了什么？"),
+        ("What did the governor of Zhejiang say?", "en", "What did Liu Jie say?"),
         (
             "Which strategy did Zhejiang's governor say the province would practise?",
             "en",
