@@ -693,7 +693,12 @@ def _titled_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
     found = []
     for role, start, end in sorted(roles, key=lambda r: r[1]):
         run = question[title_run_start(question, start) : start]
-        places = [c for c in entities if c.forms and not _a_person(c) and any(f in run for f in c.forms)]
+        # the place (or body) the title is of: an entity in the run of titles, a person only
+        # when right before the title (jieba takes 嘉兴 for a name)
+        places = [
+            c for c in entities
+            if c.forms and any(f in run for f in c.forms) and (not _a_person(c) or run.endswith(c.forms))
+        ]  # fmt: skip
         # the name after the run of titles: "浙江省委副书记、省长刘捷" gives both titles to 刘捷
         after = end
         for _, other_start, other_end in roles:
@@ -906,15 +911,51 @@ def check(
         if constraint.kind is Kind.SPEAKER:
             checks.append(Check(constraint, _speaker_met(constraint, sentence, before)))
             continue
-        if constraint.kind is Kind.YEAR and _other_years(constraint, context):
+        if constraint.kind is Kind.YEAR and not _lends_year(constraint, sentence, context):
             in_sentence = True  # a passage about several years does not lend one to a sentence
         where = sentence if in_sentence else sentence + "\n" + context
         checks.append(Check(constraint, met(constraint, where, translator)))
     return checks
 
 
-def _other_years(constraint: Constraint, context: str) -> bool:
-    return any(year not in constraint.forms for year in _YEAR.findall(context))
+# Where a passage's sentences end, for telling which of them a year stands in.
+_CONTEXT_SENTENCE = re.compile(r"[^。！？!?；;\n]+")
+_SAME_EVENT_CHARS = 8  # what a sentence must share with a dated one to be about the same event
+
+
+def _lends_year(constraint: Constraint, sentence: str, context: str) -> bool:
+    """Whether the passage around `sentence` lends it the asked year. A passage naming no other
+    year does; one about several ("2026年度…在上海举行。会议确定,2027年度…在安徽省召开") lends
+    the year of its dated sentence that shares the most with this one, when that shares a run of
+    `_SAME_EVENT_CHARS` or more ("本报讯 5月20日至21日,长三角地区主要领导座谈会在上海举行" retells
+    the 2026 headline)."""
+    if not any(year not in constraint.forms for year in _YEAR.findall(context)):
+        return True
+    best, best_years, tied = 0, set(), False
+    for part in _CONTEXT_SENTENCE.findall(context):
+        years = set(_YEAR.findall(part))
+        if not years or part.strip() == sentence.strip():
+            continue
+        shared = _longest_common_run(_YEAR.sub("", part), _YEAR.sub("", sentence))
+        if shared > best:
+            best, best_years, tied = shared, years, False
+        elif shared == best and years != best_years:
+            tied = True
+    return best >= _SAME_EVENT_CHARS and not tied and best_years <= set(constraint.forms)
+
+
+def _longest_common_run(a: str, b: str) -> int:
+    """The length of the longest run of characters `a` and `b` share."""
+    best = 0
+    previous = [0] * (len(b) + 1)
+    for char in a:
+        current = [0] * (len(b) + 1)
+        for j, other in enumerate(b, 1):
+            if char == other:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
 
 
 def absent(constraints: Iterable[Constraint], corpus_has: Callable[[Constraint], bool]) -> list[Constraint]:

@@ -6,8 +6,9 @@ these checks decide whether it may fill the slot, and which candidate sentences 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
-from ingest.text import jieba, jieba_posseg
+from ingest.text import CJK_CHAR, jieba, jieba_posseg
 from rag.answering.provinces import PROVINCE_ABBREVIATION_CHARS
 from rag.answering.question_types import QuestionType
 from rag.answering.short_answer import (
@@ -88,7 +89,7 @@ def _verbs_only(word: str) -> bool:
     return bool(parts) and covered and all(str(tags.get(part, "")).startswith("v") for part in parts)
 
 
-def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
+def fills_slot(phrase: str, sentence: str, qtype: QuestionType, asked: Collection[str] | None = None) -> bool:
     """Whether `phrase` (found in `sentence`) is the kind of thing `qtype` asks for.
 
     The extractor offers its best candidate even when none is of the asked kind; a short answer
@@ -105,7 +106,22 @@ def fills_slot(phrase: str, sentence: str, qtype: QuestionType) -> bool:
         return False  # "三省一市" counts places, it names none
     if qtype is QuestionType.WHERE:
         return names_a_place(phrase) or _after_locative(phrase, sentence)
+    if qtype is QuestionType.WHEN and asked is not None:
+        return not _in_unasked_title(phrase, sentence, asked)
     return True
+
+
+def _in_unasked_title(phrase: str, sentence: str, asked: Collection[str]) -> bool:
+    """A date inside a title the question does not name: "《…三年行动计划(2026—2028年)》" gives
+    the plan's years, which answer "what years does the plan cover" and not "when was the
+    symposium held". `asked`: the question's terms (Chinese character bigrams)."""
+    at = sentence.find(phrase)
+    opened = sentence.rfind("《", 0, at)
+    if at < 0 or opened < 0 or sentence.rfind("》", 0, at) > opened:
+        return False
+    closed = sentence.find("》", at)
+    title = sentence[opened : closed if closed >= 0 else len(sentence)]
+    return not any(len(term) >= 2 and CJK_CHAR.match(term) and term in title for term in asked)
 
 
 # A count of places: 三省, 两市, 三省一市, 3个城市.

@@ -324,6 +324,11 @@ class Glossary:
                 first[words[1]] = senses[0]
         return first
 
+    def warm_up(self) -> None:
+        """Build the English index and the first senses now, not on a user's first question."""
+        self._index  # noqa: B018 - cached once built
+        self._english_of  # noqa: B018
+
     def sense(self, chinese: str) -> str | None:
         """The dictionary's whole first sense of a Chinese word ("合肥" -> "Hefei prefecture-level
         city and capital of Anhui Province ..."), or None."""

@@ -119,6 +119,10 @@ def test_questions_the_report_does_not_answer_are_refused(
         ("Where was the 2026 Yangtze River Delta leaders' symposium held?", "上海"),
         ("2027年度长三角地区主要领导座谈会在哪个省召开？", "安徽"),
         ("Which province will host the 2027 symposium?", "安徽"),
+        # the dateline retells the 2026 headline: it is lent that year, and its date goes first
+        ("When was the 2026 Yangtze River Delta leaders' symposium held?", "5月20日至21日"),
+        # the plan's years answer a question about the plan
+        ("Which years does the air pollution action plan cover?", "2026—2028年"),
         # "which city": 上海, not the region 长三角 named in the same sentence
         ("Which city hosted this year's meeting?", "上海"),
         ("座谈会是什么时候举行的？", "5月20日"),

@@ -105,6 +105,14 @@ def test_a_passage_about_several_years_lends_none_of_them_to_a_sentence():
     assert check(constraints, "2027年度座谈会以开放为主题。", several, False)[0].met
 
 
+def test_a_sentence_retelling_a_dated_one_of_its_passage_takes_that_year():
+    dateline = "本报讯 5月20日至21日,长三角地区主要领导座谈会在上海举行。"
+    passage = "2026年度长三角地区主要领导座谈会在上海举行\n\n会议确定2027年度长三角地区主要领导座谈会在安徽省召开"
+    # the dateline retells the 2026 headline (在上海举行), not the 2027 line
+    assert check(parse("2026年度座谈会是哪天举行的？", "zh"), dateline, passage, False)[0].met
+    assert not check(parse("2027年度座谈会是哪天举行的？", "zh"), dateline, passage, False)[0].met
+
+
 def test_first_time_is_not_an_ordinal():
     assert not [c for c in parse("这次会议第一次设置了什么活动？", "zh") if c.kind is Kind.ORDINAL]
     assert not [c for c in parse("What was held for the first time?", "en") if c.kind is Kind.ORDINAL]
@@ -396,6 +404,11 @@ def test_a_title_the_question_gives_is_checked_against_the_report(question: str,
     assert met(constraint, ROSTER) is given
     # a premise of the question, not something the answering sentence repeats
     assert not binding(constraint, person_asked=True)
+
+
+def test_a_place_jieba_takes_for_a_name_still_qualifies_the_title_after_it():
+    constraint = titled("出席会议的嘉兴市长叫什么名字？")
+    assert constraint.qualifier == ("嘉兴",) and not met(constraint, ROSTER)
 
 
 def test_a_name_the_text_gives_no_title_neither_bears_out_nor_contradicts_one():

@@ -263,3 +263,12 @@ def test_a_count_of_places_and_a_quoted_plan_do_not_fill_their_slots() -> None:
     # “十五五” names a five-year plan; it counts nothing
     assert not fills_slot("十五五", "以“奋楫扬帆‘十五五’,启航开拓新征程”为主题", QuestionType.HOW_MANY)
     assert fills_slot("三个", "跨越沪苏浙三个省级行政区域", QuestionType.HOW_MANY)
+
+
+def test_a_date_inside_a_title_the_question_does_not_name_answers_no_when_question() -> None:
+    plan = "会议审议并原则通过《长三角政务服务“一网通办”三年行动计划(2026—2028年)》。"
+    # "when was the symposium held": the plan's years are not the meeting's date
+    assert not fills_slot("2026—2028年", plan, QuestionType.WHEN, {"座谈", "谈会", "举行", "2026"})
+    # "what years does the one-stop plan cover": they are the answer
+    assert fills_slot("2026—2028年", plan, QuestionType.WHEN, {"一网", "网通", "通办", "计划"})
+    assert fills_slot("5月20日至21日", "本报讯 5月20日至21日,座谈会在上海举行。", QuestionType.WHEN, {"座谈"})
