@@ -106,7 +106,8 @@ TITLED_OTHERWISE = {
     "zh": "报告没有说{holder}是{title}[1]。",
     "en": "The report does not say that {holder} is {title} [1].",
 }
-# "刘小涛说了什么？", "What did Liu Xiaotao say at the meeting?": all that is asked is what was said.
+# "刘小涛说了什么？", "What did Liu Xiaotao say at the meeting?", "What did Gong Zheng say Shanghai
+# would play?": asked what he said, not which named thing he spoke of ("Which strategy did…").
 _WHAT_WAS_SAID = re.compile(
     r"(?:说|表示|讲|谈|指出|强调)了?(?:些)?什么[？?。]?\s*$"
     r"|^\s*what (?:did|does|do) [^?]+? (?:say|said|mention|stress|note)(?: [^?]{0,40})?\?\s*$",
@@ -494,9 +495,8 @@ class Answerer:
         if qtype in SLOT_CHECKED:
             # A who-question is answered by a name: among the close candidates, one holding a
             # person goes before one that does not ("领导座谈会" for "who leads..."), as a date
-            # does for a when-question. The others
-            # stay: the extractor misses names often enough (XQuAD's transliterations) that
-            # dropping them lost more answers than it saved.
+            # does for a when-question. The others stay: the extractor misses names often enough
+            # (XQuAD's transliterations) that dropping them lost more answers than it saved.
             head = [item for item in ranked[:SLOT_DEPTH] if item.score >= ranked[0].score - SLOT_MARGINS[qtype]]
             filled = [self._filled(item, focus, qtype, language, fits, terms) for item in head]
             rest = [item for item, f in zip(head, filled, strict=True) if not f] + ranked[len(head) :]

@@ -895,10 +895,11 @@ def check(
     before: str | None = None,
 ) -> list[Check]:
     """Each binding constraint against a sentence. Entities, years and ordinals may also be met
-    by `context` (the passage and headline around the sentence), a year only where the context
-    names no other ("2026年度…举行。会议确定,2027年度…": a sentence there may be about either);
-    roles and attributes must be in the sentence, next to the answer. `before`: the document's text before the sentence, which
-    tells whose remarks a sentence continues."""
+    by `context` (the passage and headline around the sentence); a year, where the context names
+    others too ("2026年度…举行。会议确定,2027年度…"), only as the year of the dated sentence this
+    one retells (`_lends_year`). Roles and attributes must be in the sentence, next to the answer.
+    `before`: the document's text before the sentence, which tells whose remarks a sentence
+    continues."""
     constraints = list(constraints)
     has_role = any(c.kind is Kind.ROLE for c in constraints)
     checks = []
