@@ -25,6 +25,7 @@ from ingest.errors import ModelUnavailable
 from ingest.records import Chunk, Sentence
 from rag.answering.constraints import (
     ASKED_KINDS,
+    EN_SPEECH_VERBS,
     Constraint,
     Kind,
     absent,
@@ -110,7 +111,7 @@ TITLED_OTHERWISE = {
 # would play?": asked what he said, not which named thing he spoke of ("Which strategy did…").
 _WHAT_WAS_SAID = re.compile(
     r"(?:说|表示|讲|谈|指出|强调)了?(?:些)?什么[？?。]?\s*$"
-    r"|^\s*what (?:did|does|do) [^?]+? (?:say|said|mention|stress|note)(?: [^?]{0,40})?\?\s*$",
+    rf"|^\s*what (?:did|does|do) [^?]+? {EN_SPEECH_VERBS}(?: [^?]{{0,40}})?\?\s*$",
     re.IGNORECASE,
 )
 VERIFY_DEPTH = 12  # candidate sentences checked against the question's constraints
@@ -773,22 +774,19 @@ class Answerer:
             m for m in dict.fromkeys(mentioned) if not any(m != other and m in other for other in mentioned)
         ]
         timings = {"answer": (time.perf_counter() - started) * 1000.0}
-        otherwise = [c for c in evidence.unmet if partial is not None and _titles_otherwise(c, partial)]
-        if otherwise:
-            holder = otherwise[0].holder[0] if otherwise[0].holder else otherwise[0].speaker
-            title = otherwise[0].surface.replace(holder, "").strip()
-            mentioned = [TITLED_OTHERWISE[language].format(holder=holder, title=title)]
-        if partial is None or not mentioned:
+        # a title the cited line gives the person otherwise: said so, rather than what is mentioned
+        otherwise = next((c for c in evidence.unmet if partial is not None and _titles_otherwise(c, partial)), None)
+        if partial is None or not (mentioned or otherwise):
             return _plain_refusal(evidence, base, timings, missing)
-        separator = "、" if language == "zh" else ", "
-        quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
-        # "does not say anything about X" only of what the report never names (found absent by
-        # the report-wide check in `_verify`) and of what the question asks for
-        nowhere = [c.surface for c in evidence.unmet if c.kind in ASKED_KINDS or c in evidence.absent]
-        template = PARTIAL if nowhere else PARTIAL_APART
-        if otherwise:
-            text = mentioned[0]
+        if otherwise is not None:
+            text = _titled_otherwise_text(otherwise, language)
         else:
+            separator = "、" if language == "zh" else ", "
+            quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
+            # "does not say anything about X" only of what the report never names (found absent
+            # by the report-wide check in `_verify`) and of what the question asks for
+            nowhere = [c.surface for c in evidence.unmet if c.kind in ASKED_KINDS or c in evidence.absent]
+            template = PARTIAL if nowhere else PARTIAL_APART
             text = template[language].format(
                 mentioned=separator.join(quoted(m) for m in mentioned),
                 missing=separator.join(quoted(m) for m in (nowhere or missing)),
@@ -1109,7 +1107,7 @@ def _names_the_set(constraint: Constraint, sentence: str) -> bool:
 def _contradicting(missing: list[Constraint], ranked: list[ScoredSentence]) -> ScoredSentence | None:
     """The first candidate that titles the holder of a missing title otherwise ("浙江省委书记王浩"
     against "安徽省委书记王浩")."""
-    titles = [c for c in missing if c.kind is Kind.TITLED and (c.holder or c.pinyin_name)]
+    titles = [c for c in missing if c.kind is Kind.TITLED]
     for item in ranked if titles else []:
         if any(_titles_otherwise(c, item) for c in titles):
             return item
@@ -1117,8 +1115,16 @@ def _contradicting(missing: list[Constraint], ranked: list[ScoredSentence]) -> S
 
 
 def _titles_otherwise(constraint: Constraint, item: ScoredSentence) -> bool:
-    holder = constraint.holder or constraint.pinyin_name
-    return constraint.kind is Kind.TITLED and bool(holder) and titles_in(constraint, item.sentence.text)[1]
+    """Whether the candidate gives the person a TITLED constraint names another title."""
+    has_holder = bool(constraint.holder) or constraint.pinyin_name
+    return constraint.kind is Kind.TITLED and has_holder and titles_in(constraint, item.sentence.text)[1]
+
+
+def _titled_otherwise_text(constraint: Constraint, language: str) -> str:
+    """The refusal of a title the report gives the person otherwise: "报告没有说王浩是安徽省委书记[1]。"."""
+    holder = constraint.holder[0] if constraint.holder else constraint.speaker
+    title = constraint.surface.replace(holder, "").strip()
+    return TITLED_OTHERWISE[language].format(holder=holder, title=title)
 
 
 def _plain_refusal(

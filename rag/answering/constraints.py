@@ -34,7 +34,7 @@ from rag.answering.roles import (
     title_run_start,
     zh_roles_in,
 )
-from rag.answering.short_answer import SURNAMES
+from rag.answering.short_answer import SURNAMES, longest_shared
 from rag.answering.slots import looks_like_person
 from rag.retrieval.glossary import chinese_number, name_runs, names_in_text
 
@@ -506,15 +506,17 @@ def parse(question: str, language: str, translator: Translator | None = None) ->
     return tuple(entities + roles + _years(question) + ordinals + attributes + premises + asked)
 
 
+# The verbs that quote someone, and, in a question, where he may speak before them ("在会上说").
+SPEECH_VERBS = "(?:说|表示|指出|强调|介绍)"
+ASKED_SPEECH = rf"(?:在[{CJK}]{{1,6}}?)?{SPEECH_VERBS}"
+EN_SPEECH_VERBS = "(?:say|said|mention|stress|note)"
 # "刘捷说,", "王清宪表示": the speaker a sentence quotes.
-_SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:说|表示|指出|强调|介绍)")
-# ... in a question, where he may speak somewhere: "刘小涛在会上说了什么"
-_ASKED_SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)(?:在[{CJK}]{{1,6}}?)?(?:说|表示|指出|强调|介绍)")
-_TITLED_SPOKEN = re.compile(
-    rf"(?:{'|'.join(ZH_ROLES)})([{CJK}]{{2,3}}?)(?:在[{CJK}]{{1,6}}?)?(?:说|表示|指出|强调|介绍)"
-)
+_SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?){SPEECH_VERBS}")
+# ... the speaker a question asks after: "刘小涛在会上说了什么", "上海市长龚正说了什么"
+_ASKED_SPOKEN = re.compile(rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?){ASKED_SPEECH}")
+_TITLED_SPOKEN = re.compile(rf"(?:{'|'.join(ZH_ROLES)})([{CJK}]{{2,3}}?){ASKED_SPEECH}")
 _EN_SPOKEN = re.compile(
-    r"\b(?:did|does|do) (.+?) (?:say|said|mention|stress|note)\b|\baccording to (.+?)(?:,|\?|$)|^(.+?) said\b", re.I
+    rf"\b(?:did|does|do) (.+?) {EN_SPEECH_VERBS}\b|\baccording to (.+?)(?:,|\?|$)|^(.+?) said\b", re.I
 )
 
 
@@ -692,7 +694,8 @@ def _titled_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
     roles = zh_roles_in(question)
     found = []
     for role, start, end in sorted(roles, key=lambda r: r[1]):
-        run = question[title_run_start(question, start) : start]
+        run_start = title_run_start(question, start)
+        run = question[run_start:start]
         # the place (or body) the title is of: an entity in the run of titles, a person only
         # when right before the title (jieba takes 嘉兴 for a name)
         places = [
@@ -710,7 +713,7 @@ def _titled_zh(question: str, entities: list[Constraint]) -> list[Constraint]:
             continue
         qualifier = tuple(f for c in places for f in c.forms)
         at = [position for f in qualifier if (position := run.find(f)) >= 0]
-        first = min(at, default=len(run)) + title_run_start(question, start)
+        first = run_start + min(at, default=len(run))
         surface = question[first : after + (len(holder) if holder else 0)]
         found.append(Constraint(Kind.TITLED, surface, (role,), qualifier=qualifier, holder=(holder,) if holder else ()))
     return found
@@ -937,26 +940,12 @@ def _lends_year(constraint: Constraint, sentence: str, context: str) -> bool:
         years = set(_YEAR.findall(part))
         if not years or part.strip() == sentence.strip():
             continue
-        shared = _longest_common_run(_YEAR.sub("", part), _YEAR.sub("", sentence))
+        shared = longest_shared(_YEAR.sub("", sentence), _YEAR.sub("", part))
         if shared > best:
             best, best_years, tied = shared, years, False
         elif shared == best and years != best_years:
             tied = True
     return best >= _SAME_EVENT_CHARS and not tied and best_years <= set(constraint.forms)
-
-
-def _longest_common_run(a: str, b: str) -> int:
-    """The length of the longest run of characters `a` and `b` share."""
-    best = 0
-    previous = [0] * (len(b) + 1)
-    for char in a:
-        current = [0] * (len(b) + 1)
-        for j, other in enumerate(b, 1):
-            if char == other:
-                current[j] = previous[j - 1] + 1
-                best = max(best, current[j])
-        previous = current
-    return best
 
 
 def absent(constraints: Iterable[Constraint], corpus_has: Callable[[Constraint], bool]) -> list[Constraint]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.text import CJK
+from rag.answering.constraints import ASKED_SPEECH, EN_SPEECH_VERBS
 from rag.answering.english import name_in_pinyin
 from rag.answering.question_types import QuestionType
 from rag.answering.roles import en_title_forms
@@ -22,12 +23,12 @@ from rag.retrieval.glossary import Glossary
 
 _ZH_POSTS = ("省委书记", "市委书记", "书记", "省长", "市长", "主席", "部长")
 _ZH_SPEAKER_POST = re.compile(
-    rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)({'|'.join(_ZH_POSTS)})(?:在[{CJK}]{{1,6}}?)?(?:说|表示|指出|强调|介绍)"
+    rf"(?:^|[,，。；;:：\s])([{CJK}]{{2,4}}?)({'|'.join(_ZH_POSTS)}){ASKED_SPEECH}"
 )
 _EN_POSTS = ("governor", "mayor", "party secretary", "party chief")  # their Chinese: rag.answering.roles
 _EN_SPEAKER_POST = re.compile(
     rf"\b(?:did|does|do) (?:the )?(?:((?:[A-Z][a-z]+ ?){{1,2}}?)(?:'s)? ({'|'.join(_EN_POSTS)})"
-    rf"|({'|'.join(_EN_POSTS)}) of ((?:[A-Z][a-z]+ ?){{1,2}}?)(?: [Pp]rovince)?) (?:say|said|mention|stress|note)\b"
+    rf"|({'|'.join(_EN_POSTS)}) of ((?:[A-Z][a-z]+ ?){{1,2}}?)(?: [Pp]rovince)?) {EN_SPEECH_VERBS}\b"
 )
 
 

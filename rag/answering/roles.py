@@ -52,11 +52,14 @@ EN_ROLE = re.compile(r"\b(?:" + "|".join(f"(?:{pattern})" for pattern, _ in EN_R
 def role_in(role: str, text: str, holder: bool = True) -> bool:
     """`role` in `text`, not as the tail of a deputy's title (省长 is not met by 副省长), nor as
     the name of a meeting of such people (研究室主任座谈会 holds no director)."""
-    for match in re.finditer(re.escape(role), text):
-        deputy = not role.startswith("副") and match.start() > 0 and text[match.start() - 1] == "副"
-        if not deputy and not (holder and _ROLE_AS_MODIFIER.match(text, match.end())):
-            return True
-    return False
+    return any(_held_at(role, text, match.start(), holder) for match in re.finditer(re.escape(role), text))
+
+
+def _held_at(role: str, text: str, start: int, holder: bool = True) -> bool:
+    """Whether `role`, standing at text[start:], is that title itself: not a deputy's tail, nor
+    (with `holder`) the name of a meeting of such people."""
+    deputy = not role.startswith("副") and start > 0 and text[start - 1] == "副"
+    return not deputy and not (holder and _ROLE_AS_MODIFIER.match(text, start + len(role)))
 
 
 # A title that names a gathering or an office of its holders, not a holder.
@@ -211,7 +214,7 @@ def title_evidence(
         return supports, contradicts
     for role in roles:
         for match in re.finditer(re.escape(role), text):
-            if not role_in(role, text[max(0, match.start() - 1) : match.end() + 6]):
+            if not _held_at(role, text, match.start()):
                 continue  # a deputy's title, or a meeting of such people
             verdict = _qualified(text[title_run_start(text, match.start()) : match.start()], qualifiers)
             supports |= verdict is not False

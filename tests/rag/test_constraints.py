@@ -419,13 +419,15 @@ def test_a_name_the_text_gives_no_title_neither_bears_out_nor_contradicts_one():
     assert not met(constraint, "法国总统奥巴马出生于夏威夷。")
 
 
-def test_an_english_title_is_checked_like_a_chinese_one(glossary: Glossary):
-    gloss = Glossary.from_lines(
-        [
-            "江蘇 江苏 [Jiang1 su1] /Jiangsu province (Su) in southeast China, abbr. 蘇|苏, capital Nanjing 南京/",
-            "安徽 安徽 [An1 hui1] /Anhui Province (Wan) in south central China, abbr. 皖, capital Hefei 合肥/",
-        ]
-    )
+# CC-CEDICT's senses for two provinces: Anhui is glossed only as "Anhui Province".
+PROVINCE_SENSES = [
+    "江蘇 江苏 [Jiang1 su1] /Jiangsu province (Su) in southeast China, abbr. 蘇|苏, capital Nanjing 南京/",
+    "安徽 安徽 [An1 hui1] /Anhui Province (Wan) in south central China, abbr. 皖, capital Hefei 合肥/",
+]
+
+
+def test_an_english_title_is_checked_like_a_chinese_one():
+    gloss = Glossary.from_lines(PROVINCE_SENSES)
     right = next(c for c in parse("What did Jiangsu governor Liu Xiaotao say?", "en", gloss) if c.kind is Kind.TITLED)
     wrong = next(c for c in parse("What did Anhui governor Liu Xiaotao say?", "en", gloss) if c.kind is Kind.TITLED)
     assert right.surface == "Jiangsu governor Liu Xiaotao" and right.forms == ("省长",)
@@ -461,6 +463,6 @@ def test_a_title_inside_a_run_of_capitals_parts_two_names():
 
 
 def test_a_province_glossed_only_with_its_word_is_still_a_place():
-    gloss = Glossary.from_lines(["安徽 安徽 [An1 hui1] /Anhui Province (Wan) in south central China, abbr. 皖, capital Hefei 合肥/"])
+    gloss = Glossary.from_lines(PROVINCE_SENSES)
     anhui = next(c for c in parse("What did Anhui governor Liu Xiaotao say?", "en", gloss) if c.surface == "Anhui")
     assert anhui.forms[:1] == ("安徽",)
