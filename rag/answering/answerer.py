@@ -32,7 +32,9 @@ from rag.answering.constraints import (
     binding,
     check,
     checkable,
+    document_bound,
     met,
+    named_in_document,
     names_place_type,
     parse,
     spoken_by,
@@ -274,6 +276,7 @@ class Answerer:
         self.mean_questions = mean_questions or MeanQuestions(retriever.embedder)
         # doc id -> its sentences in reading order (built on first need: speaker questions)
         self._document_sentences: dict[str, list[tuple[Sentence, int]]] = {}
+        self._document_texts: dict[str, str] = {}
 
     @cached_property
     def refusal(self) -> Calibration:
@@ -367,6 +370,14 @@ class Answerer:
         in_order = sorted(seen.values(), key=lambda item: item[0].spans[0][0])
         self._document_sentences[doc_id] = in_order
         return in_order
+
+    def _document_text(self, doc_id: str) -> str:
+        """A document's text, sentence by sentence (whether it names a what-question's subject)."""
+        text = self._document_texts.get(doc_id)
+        if text is None:
+            text = "\n".join(sentence.text for sentence, _ in self._sentences_in_order(doc_id))
+            self._document_texts[doc_id] = text
+        return text
 
     @cached_property
     def _rows_of_document(self) -> dict[str, list[int]]:
@@ -493,6 +504,7 @@ class Answerer:
         # The retrieved passages are part of the corpus text, so one check covers both.
         missing = [c for c in absent(constraints, self._mentions.mentioned) if c.strict]
         bound = [c for c in constraints if binding(c, person_asked, fact_asked)]
+        in_document = [c for c in constraints if document_bound(c, fact_asked)]
         if qtype in SLOT_CHECKED:
             # A who-question is answered by a name: among the close candidates, one holding a
             # person goes before one that does not ("领导座谈会" for "who leads..."), as a date
@@ -502,7 +514,7 @@ class Answerer:
             filled = [self._filled(item, focus, qtype, language, fits, terms) for item in head]
             rest = [item for item, f in zip(head, filled, strict=True) if not f] + ranked[len(head) :]
             ranked = [f for f in filled if f] + rest
-        if not bound and not missing:
+        if not bound and not missing and not in_document:
             return Verification(ranked, (), None)
         verified: list[ScoredSentence] = []
         best_partial: tuple[int, ScoredSentence, list[Constraint]] | None = None
@@ -533,10 +545,12 @@ class Answerer:
                 before=self._text_before(item) if speaker_asked else None,
             )
             failed = [c.constraint for c in checks if not c.met]
-            if not failed and not missing:
+            document = self._document_text(item.chunk.doc_id) if in_document else ""
+            unnamed = [c for c in in_document if not named_in_document(c, document, self.glossary)]
+            if not failed and not unnamed and not missing:
                 verified.append(item)
                 continue
-            for constraint in failed:
+            for constraint in failed + unnamed:
                 failing[constraint] = failing.get(constraint, 0) + 1
             # The closest candidate meets the most constraints, in its own words where it can:
             # a partial refusal should cite a sentence that names the subject itself.
@@ -546,7 +560,7 @@ class Answerer:
                 + sum(_names_the_set(c, item.sentence.text) for c in failed)
             )
             if met_count and (best_partial is None or met_count > best_partial[0]):
-                best_partial = (met_count, item, failed)
+                best_partial = (met_count, item, failed + unnamed)
         if verified:
             return Verification(verified, (), None)
         contradiction = _contradicting(missing, ranked)

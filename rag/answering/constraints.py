@@ -22,7 +22,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, Protocol
 
-from ingest.text import CJK, jieba_posseg
+from ingest.text import CJK, CJK_CHAR, jieba_posseg
 from rag.answering.enumeration import asked_members, listed_members, members_span
 from rag.answering.provinces import ABBREVIATION_RUN, PROVINCE_ABBREVIATIONS
 from rag.answering.roles import (
@@ -384,6 +384,9 @@ def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
         return bool(english and english[:1].isupper())
     if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in SURNAMES:
         return False
+    english = translator.english(word) if translator is not None else None
+    if english and english[:1].islower():
+        return False  # a common noun jieba tags as a name: 申请人 "applicant"
     known = bool(jieba_posseg().dt.tokenizer.FREQ.get(word))
     return not known or len(word) == 3
 
@@ -421,8 +424,19 @@ def _entities_en(question: str, translator: Translator | None) -> list[Constrain
         if not forms and translator is not None and pinyin and " " not in phrase:
             # CC-CEDICT glosses some provinces only with the word: "Anhui Province", not "Anhui"
             forms = tuple(translator.lookup(f"{phrase} Province", limit=6))
-        found.append(Constraint(Kind.ENTITY, phrase, forms, pinyin_name=pinyin, strict=pinyin))
+        # "House" (of Commons) spells pinyin too; a word CC-CEDICT renders as a common English
+        # word is an English word, not a name (Nanjing -> "Nanjing", House -> "house").
+        strict = pinyin and not _english_word(forms, translator)
+        found.append(Constraint(Kind.ENTITY, phrase, forms, pinyin_name=pinyin, strict=strict))
     return found
+
+
+def _english_word(forms: Sequence[str], translator: Translator | None) -> bool:
+    """Whether the dictionary's first rendering of the Chinese `forms` an English word was
+    glossed as is a lowercase common word."""
+    renderings = (translator.english(form) for form in forms) if translator is not None else ()
+    first = next((english for english in renderings if english), None)
+    return bool(first and first[:1].islower())
 
 
 @cache
@@ -886,6 +900,27 @@ def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True)
     if constraint.kind is Kind.ENTITY:
         return fact_asked
     return constraint.kind not in PREMISE_KINDS
+
+
+def document_bound(constraint: Constraint, fact_asked: bool) -> bool:
+    """Whether a candidate's document must name `constraint` though its sentence need not.
+
+    A what-question's subject is often named paragraphs before the sentence that answers it
+    (`binding`), but in a document that never names it the sentence is about something else:
+    "芝加哥大学的校训是什么" is not answered by another university's motto. Only a firm name
+    binds so; a typed question's entities already bind the sentence and its passage."""
+    return not fact_asked and constraint.kind is Kind.ENTITY and constraint.strict and checkable(constraint)
+
+
+def named_in_document(constraint: Constraint, document: str, translator: Translator | None = None) -> bool:
+    """Whether `document` names the entity, as written or by the usual short form of a long
+    Chinese name: its first character and that of its last word (芝加哥大学 -> 芝大)."""
+    if met(constraint, document, translator):
+        return True
+    word = constraint.surface
+    if len(word) < 4 or not all(CJK_CHAR.match(char) for char in word):
+        return False
+    return word[0] + word[-2] in document
 
 
 def check(

@@ -9,8 +9,10 @@ from rag.answering.constraints import (
     absent,
     binding,
     check,
+    document_bound,
     mentioned,
     met,
+    named_in_document,
     names_place_type,
     parse,
     spoken_by,
@@ -69,6 +71,16 @@ def test_pinyin_names_are_met_by_the_characters_that_spell_them():
 def test_english_words_that_are_not_names_bind_nothing(glossary):
     constraints = parse("According to the meeting, which AI initiative is planned?", "en", glossary)
     assert not any(binding(c, person_asked=False) for c in constraints)
+
+
+def test_a_capitalized_english_word_that_spells_pinyin_is_not_a_name():
+    dictionary = Glossary.from_lines(
+        ["房子 房子 [fang2 zi5] /house/", "南京 南京 [Nan2 jing1] /Nanjing subprovincial city on the Changjiang/"]
+    )
+    entities = {c.surface: c for c in parse("What did the House say about Nanjing?", "en", dictionary) if c.kind is Kind.ENTITY}
+    # "House" reads hou-se, but the dictionary renders it as a common word: not sure enough to refuse on
+    assert entities["House"].pinyin_name and not entities["House"].strict
+    assert entities["Nanjing"].strict
 
 
 def test_attributes_must_be_in_the_sentence():
@@ -150,6 +162,35 @@ def test_only_sure_names_are_strict():
     }
     high = [c for c in parse("高山冰川开始发生什么变化？", "zh", dictionary) if c.surface == "高山"]
     assert all(not c.strict for c in high)
+
+
+def test_a_common_noun_jieba_tags_as_a_name_is_not_strict():
+    # 申请人 starts with a surname and jieba tags it nr, but the dictionary reads it "applicant"
+    dictionary = Glossary.from_lines(["申請人 申请人 [shen1 qing3 ren2] /applicant/"])
+    entities = {c.surface: c.strict for c in parse("申请人需要提交什么材料？", "zh", dictionary) if c.kind is Kind.ENTITY}
+    assert entities.get("申请人", False) is False
+    assert {c.surface: c.strict for c in parse("刘小涛说了什么？", "zh", dictionary)}["刘小涛"] is True
+
+
+def test_a_what_question_names_the_document_its_answer_comes_from():
+    dictionary = Glossary.from_lines(["復旦大學 复旦大学 [Fu4 dan4 Da4 xue2] /Fudan University/"])
+    (school,) = [c for c in parse("复旦大学的校训是什么？", "zh", dictionary) if c.kind is Kind.ENTITY]
+    # the sentence need not name it (a subject named paragraphs before), its document must
+    assert not binding(school, person_asked=False, fact_asked=False)
+    assert document_bound(school, fact_asked=False)
+    assert not document_bound(school, fact_asked=True)  # a typed question binds the passage instead
+    assert named_in_document(school, "复旦大学简介\n学校位于上海市杨浦区。")
+    assert not named_in_document(school, "清华大学的校训是自强不息、厚德载物。")
+
+
+def test_a_long_chinese_name_is_named_by_its_usual_short_form():
+    dictionary = Glossary.from_lines(["北京大學 北京大学 [Bei3 jing1 Da4 xue2] /Peking University/"])
+    (school,) = [c for c in parse("北京大学的校训是什么？", "zh", dictionary) if c.kind is Kind.ENTITY]
+    assert named_in_document(school, "北大的校训是爱国、进步、民主、科学。")
+    assert not named_in_document(school, "北京的大学很多。")  # not 北大 as a run
+    # a personal name has no short form: 刘涛 is someone else
+    (person,) = [c for c in parse("刘小涛说了什么？", "zh") if c.kind is Kind.ENTITY]
+    assert not named_in_document(person, "刘涛说要挖掘潜力。")
 
 
 def test_spaces_do_not_count():
