@@ -223,7 +223,7 @@ _EN_ORDINAL_WORDS = {
 # "first" counts only before an edition noun ("the first forum": 首届), as every ordinal here
 # does: "for the first time" is 首次, which says nothing of an edition.
 _EN_ORDINAL = re.compile(r"\b(?:(\d+)(?:st|nd|rd|th)|(" + "|".join(_EN_ORDINAL_WORDS) + r"))\b")
-_EN_ORDINAL_NOUN = re.compile(r"^\s+(?:[a-z\-()]+\s+){0,6}?(?:edition|session|forum|meeting|symposium|conference|round|congress|plenum|games|summit|expo|plenary)")
+_EN_ORDINAL_NOUN = re.compile(r"^\s+(?:[a-z\-()'’]+\s+){0,6}?(?:edition|session|forum|meeting|symposium|conference|round|congress|plenum|games|summit|expo|plenary)")
 
 _PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|自治区|特别行政区)$")
 _ORGAN_SUFFIX = re.compile(r"(?<=[省市县区])(?:委|政府)$|(?:省委|市委|县委|区委)$")

@@ -205,6 +205,9 @@ def test_first_edition_is_an_ordinal_either_way():
         assert met(ordinal, "举办了第一届高层论坛") and met(ordinal, "首届论坛")
         assert not met(ordinal, "举办了第八届长三角一体化发展高层论坛")
     assert not [c for c in parse("Was this the first time the meeting had side events?", "en") if c.kind is Kind.ORDINAL]
+    # a plural possessive between the ordinal and its gathering: "the first … leaders' symposium"
+    (possessive,) = [c for c in parse("When was the first Yangtze River Delta leaders' symposium held?", "en") if c.kind is Kind.ORDINAL]
+    assert possessive.forms[0] == "首届"
 
 
 def test_specific_party_posts_are_roles_of_their_own():
