@@ -783,7 +783,7 @@ class Answerer:
             if partial is not None
             and c.kind not in ASKED_KINDS  # "具体包括哪些" reads badly as "mentioned"
             and c not in evidence.unmet
-            and met(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
+            and _says(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
         ]
         if partial is not None:
             mentioned += [c.forms[0] for c in evidence.unmet if _names_the_set(c, partial.sentence.text)]
@@ -1275,3 +1275,12 @@ def _passage_citation(n: int, hit: Hit, evidence: Evidence) -> Citation:
 def _pieces(text: str, size: int = 12) -> Iterator[str]:
     for start in range(0, len(text), size):
         yield text[start : start + size]
+
+
+def _says(constraint: Constraint, text: str) -> bool:
+    """Whether `text` says what `constraint` names, for "the report mentions…": a title the text
+    does not contradict is taken as given (`title_met`), but only one it bears out is mentioned
+    ("江苏省副省长" is not, where the text has 江苏省 and its 省长)."""
+    if constraint.kind is Kind.TITLED:
+        return titles_in(constraint, text)[0]
+    return met(constraint, text)

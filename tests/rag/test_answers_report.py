@@ -238,6 +238,10 @@ def test_partial_refusals_say_what_is_missing_and_cite_what_is_there(
     assert mentioned in first_line and missing in first_line
     assert first_line.startswith("报告提到了" if answer.language == "zh" else "The report mentions")
     assert citation_problems(answer, source_text) == []
+    if answer.language == "zh":
+        # what it says the report mentions, the report says: not "江苏省副省长" for 江苏省 and its 省长
+        said = first_line.removeprefix("报告提到了").split("[1]")[0].split("、")
+        assert [name for name in said if name not in source_text] == [], first_line
 
 
 @pytest.mark.parametrize(
