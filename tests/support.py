@@ -1,5 +1,5 @@
-"""Helpers shared by the API and page tests: settings with every knob explicit, and the app
-under a real uvicorn on a free loopback port."""
+"""Helpers shared by the tests: settings with every knob explicit, an engine over a few short
+documents, and the app under a real uvicorn on a free loopback port."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 import uvicorn
 
+from ingest.embedder import Embedder
 from rag.config import Settings
+from rag.engine import Engine
 
 
 def test_settings(index_dir: Path, **overrides: Any) -> Settings:
@@ -38,6 +40,19 @@ def test_settings(index_dir: Path, **overrides: Any) -> Settings:
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+def engine_over(root: Path, documents: dict[str, str], cache_root: Path, embedder: Embedder) -> Engine:
+    """An engine over `documents` (file stem -> text), each ingested as its own document."""
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for stem, text in documents.items():
+        (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
+    index_dir = root / "index"
+    settings = Settings(index_dir=index_dir, cache_dir=cache_root, llm_base_url="", llm_model="")
+    engine = Engine(settings, index_dir=index_dir, embedder=embedder)
+    engine.ingest([corpus])
+    return engine
 
 
 def wait_ready(get: Callable[[str], httpx.Response], seconds: float = 300.0) -> None:

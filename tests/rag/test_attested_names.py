@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import engine_over
 
 from ingest.embedder import Embedder
-from rag.config import Settings
 from rag.engine import Engine
 
 TESLA = "尼古拉·特斯拉\n\n特斯拉是塞尔维亚裔美国发明家,以交流电系统闻名。特斯拉晚年在纽约生活。"
@@ -19,16 +19,7 @@ PANTHERS = "黑豹队的防线\n\n防守端锋贾里德·艾伦在职业生涯�
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, cache_root: Path, embedder: Embedder) -> Engine:
-    root = tmp_path_factory.mktemp("attested")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "tesla.txt").write_text(TESLA, encoding="utf-8")
-    (corpus / "panthers.txt").write_text(PANTHERS, encoding="utf-8")
-    index_dir = root / "index"
-    settings = Settings(index_dir=index_dir, cache_dir=cache_root, llm_base_url="", llm_model="")
-    engine = Engine(settings, index_dir=index_dir, embedder=embedder)
-    engine.ingest([corpus])
-    return engine
+    return engine_over(tmp_path_factory.mktemp("attested"), {"tesla": TESLA, "panthers": PANTHERS}, cache_root, embedder)
 
 
 @pytest.mark.parametrize(

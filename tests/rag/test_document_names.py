@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import engine_over
 
 from ingest.embedder import Embedder
-from rag.config import Settings
 from rag.engine import Engine
 
 TSINGHUA = "清华大学校训\n\n清华大学的校训是“自强不息，厚德载物”。这八个字出自《周易》。"
@@ -24,16 +24,8 @@ MOTTOS = ("自强不息", "厚德载物", "爱国、进步")
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, cache_root: Path, embedder: Embedder) -> Engine:
-    root = tmp_path_factory.mktemp("document_names")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name, text in (("tsinghua", TSINGHUA), ("peking", PEKING), ("fudan", FUDAN), ("west_lake", WEST_LAKE), ("nanjing", NANJING)):
-        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
-    index_dir = root / "index"
-    settings = Settings(index_dir=index_dir, cache_dir=cache_root, llm_base_url="", llm_model="")
-    engine = Engine(settings, index_dir=index_dir, embedder=embedder)
-    engine.ingest([corpus])
-    return engine
+    documents = {"tsinghua": TSINGHUA, "peking": PEKING, "fudan": FUDAN, "west_lake": WEST_LAKE, "nanjing": NANJING}
+    return engine_over(tmp_path_factory.mktemp("document_names"), documents, cache_root, embedder)
 
 
 @pytest.mark.parametrize(
