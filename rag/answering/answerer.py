@@ -523,6 +523,7 @@ class Answerer:
         verified: list[ScoredSentence] = []
         best_partial: tuple[int, ScoredSentence, list[Constraint]] | None = None
         failing: dict[Constraint, int] = {}
+        unnamed_in: dict[str, list[Constraint]] = {}
         # A list, or a kind of place, is looked for only among the closest candidates: when they
         # mention the set without listing it (the province without its city), a list or a city
         # further down is one of something else.
@@ -549,8 +550,11 @@ class Answerer:
                 before=self._text_before(item) if speaker_asked else None,
             )
             failed = [c.constraint for c in checks if not c.met]
-            document = self._document_text(item.chunk.doc_id) if in_document else ""
-            unnamed = [c for c in in_document if not named_in_document(c, document, self.glossary)]
+            doc_id = item.chunk.doc_id
+            if doc_id not in unnamed_in:  # once per document: a pinyin name is sought in all of it
+                document = self._document_text(doc_id) if in_document else ""
+                unnamed_in[doc_id] = [c for c in in_document if not named_in_document(c, document, self.glossary)]
+            unnamed = unnamed_in[doc_id]
             if not failed and not unnamed and not missing:
                 verified.append(item)
                 continue
