@@ -10,7 +10,7 @@ that satisfy it; English questions are glossed through CC-CEDICT and pinyin as r
 A constraint is checked against a sentence with its passage and the document's headline as
 context (a speaker named in the passage before his quote still counts), except roles and
 attributes, which must be in the sentence itself: the role held by the person named, the area
-the number measures.
+the number measures. A what-question's subject need only be named in the sentence's document.
 """
 
 from __future__ import annotations
@@ -892,7 +892,8 @@ def binding(constraint: Constraint, person_asked: bool, fact_asked: bool = True)
     "江苏省长在讲话中说…" it only names the speaker, whose quote will not repeat the title.
     An entity binds when the question asks for a fact about it (who, where, when, how many:
     "苏州市委书记是谁"); a what-question's subject ("三省一市要协同实施什么行动") is often named
-    paragraphs before the sentence that answers it."""
+    paragraphs before the sentence that answers it, so it binds the sentence's document instead
+    (`document_bound`)."""
     if not constraint.strict or not checkable(constraint):
         return False
     if constraint.kind is Kind.ROLE:
