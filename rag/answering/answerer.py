@@ -280,7 +280,6 @@ class Answerer:
         self.mean_questions = mean_questions or MeanQuestions(retriever.embedder)
         # doc id -> its sentences in reading order (built on first need: speaker questions)
         self._document_sentences: dict[str, list[tuple[Sentence, int]]] = {}
-        self._document_texts: dict[str, str] = {}
 
     @cached_property
     def refusal(self) -> Calibration:
@@ -377,11 +376,7 @@ class Answerer:
 
     def _document_text(self, doc_id: str) -> str:
         """A document's text, sentence by sentence (whether it names a what-question's subject)."""
-        text = self._document_texts.get(doc_id)
-        if text is None:
-            text = "\n".join(sentence.text for sentence, _ in self._sentences_in_order(doc_id))
-            self._document_texts[doc_id] = text
-        return text
+        return "\n".join(sentence.text for sentence, _ in self._sentences_in_order(doc_id))
 
     @cached_property
     def _rows_of_document(self) -> dict[str, list[int]]:

@@ -384,8 +384,7 @@ def _firm_name(word: str, tag: str, translator: Translator | None) -> bool:
         return bool(english and english[:1].isupper())
     if not tag.startswith("nr") or not 2 <= len(word) <= 3 or word[0] not in SURNAMES:
         return False
-    english = translator.english(word) if translator is not None else None
-    if english and english[:1].islower():
+    if _english_word((word,), translator):
         return False  # a common noun jieba tags as a name: 申请人 "applicant"
     known = bool(jieba_posseg().dt.tokenizer.FREQ.get(word))
     return not known or len(word) == 3
