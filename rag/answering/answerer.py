@@ -121,20 +121,19 @@ NARROW_DEPTH = 2  # ... when it asks for the members of a set or a kind of place
 # English questions rank the listing sentence lower (dev en accuracy 0.761 / 0.772 / 0.772 at
 # 2 / 3 / 4: the smallest depth that gains).
 NARROW_DEPTH_EN_LIST = 3
-# How many candidates a slot reorder looks at. When: 8, since English dense scores can be flat
-# (0.75 +- 0.01 for "When was the symposium held?", whose dateline ranks sixth). 5 -> 8 changed
-# no XQuAD zh/en answer and one other of the report set, "When was the first … leaders'
-# symposium held?", which the ordinal read through the possessive refuses again.
-SLOT_DEPTHS = {QuestionType.WHO: 5, QuestionType.WHEN: 8}
-# The slots checked, each with how far below the best candidate one is reordered. Who-questions:
-# only nearly tied candidates, since further down a name in a weaker sentence was more often the
-# wrong person than the right one (XQuAD zh: 15 answers lost at any distance). When-questions: a
-# date goes before no date ("2026年度…在上海举行" names the session, "本报讯 5月20日至21日,…在上海
-# 举行" says when), a little further down (XQuAD zh 0.7504 -> 0.7513 at 0.06 against 0.03, XQuAD
-# en and the report set the same). Not how-many: a candidate "with a number" too often has it
-# inside a name (千行百业, 五个中心), which moved answers to worse sentences on the dev split.
-SLOT_MARGINS = {QuestionType.WHO: 0.03, QuestionType.WHEN: 0.06}
-SLOT_CHECKED = frozenset(SLOT_MARGINS)
+# The slots checked, each with how many candidates are looked at and how far below the best one
+# a candidate is reordered. Who-questions: only nearly tied candidates, since further down a name
+# in a weaker sentence was more often the wrong person than the right one (XQuAD zh: 15 answers
+# lost at any distance). When-questions: a date goes before no date ("2026年度…在上海举行" names
+# the session, "本报讯 5月20日至21日,…在上海举行" says when), a little further down (XQuAD zh
+# 0.7504 -> 0.7513 at 0.06 against 0.03, XQuAD en and the report set the same), and 8 deep, since
+# English dense scores can be flat (0.75 +- 0.01 for "When was the symposium held?", whose
+# dateline ranks sixth; 5 -> 8 changed no XQuAD zh/en answer and one other of the report set,
+# "When was the first … leaders' symposium held?", which the ordinal read through the possessive
+# refuses again). Not how-many: a candidate "with a number" too often has it inside a name
+# (千行百业, 五个中心), which moved answers to worse sentences on the dev split.
+SLOT_REORDER: dict[QuestionType, tuple[int, float]] = {QuestionType.WHO: (5, 0.03), QuestionType.WHEN: (8, 0.06)}
+SLOT_CHECKED = frozenset(SLOT_REORDER)
 # An English question over Chinese text ranks the right passage lower (report hit@1 0.47 against
 # 0.82 for Chinese), so it reads twice as many: report dev en accuracy 0.772 / 0.761 / 0.772 /
 # 0.783 at 5 / 7 / 8 / 10 passages (false answers 0.196 -> 0.176 from 8 on), XQuAD en dev half
@@ -509,7 +508,8 @@ class Answerer:
             # person goes before one that does not ("领导座谈会" for "who leads..."), as a date
             # does for a when-question. The others stay: the extractor misses names often enough
             # (XQuAD's transliterations) that dropping them lost more answers than it saved.
-            head = [item for item in ranked[:SLOT_DEPTHS[qtype]] if item.score >= ranked[0].score - SLOT_MARGINS[qtype]]
+            depth, margin = SLOT_REORDER[qtype]
+            head = [item for item in ranked[:depth] if item.score >= ranked[0].score - margin]
             filled = [self._filled(item, focus, qtype, language, fits, terms) for item in head]
             rest = [item for item, f in zip(head, filled, strict=True) if not f] + ranked[len(head) :]
             ranked = [f for f in filled if f] + rest
