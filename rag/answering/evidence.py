@@ -20,10 +20,9 @@ from ingest.text import CJK_RUN
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 # Question words and particles: they say what is asked, not what to look for.
-_ZH_QUESTION_WORDS = re.compile(
-    r"什么时候|什么|哪里|哪儿|哪个|哪些|哪位|哪一|哪|谁|几|多少|是否|怎么|怎样|如何|为什么|为何|何时|"
-    r"请问|吗|呢|吧|是|的|了|在|有|和|与|及|中|都|会|被|对|把|叫"
-)
+_ASKING_WORDS = r"什么时候|什么|哪里|哪儿|哪个|哪些|哪位|哪一|哪|谁|几|多少|是否|怎么|怎样|如何|为什么|为何|何时"
+_ASKING = re.compile(_ASKING_WORDS)
+_ZH_QUESTION_WORDS = re.compile(_ASKING_WORDS + r"|请问|吗|呢|吧|是|的|了|在|有|和|与|及|中|都|会|被|对|把|叫")
 _EN_STOP = frozenset(
     "the a an of to in on at for by with from and or is are was were be been being do does did what which who "
     "whom whose where when why how that this these those it its as into about report say said".split()
@@ -92,6 +91,18 @@ def question_terms(question: str, language: str, translations: Iterable[str] = (
     for translation in translations:
         terms |= text_terms(translation)
     return terms
+
+
+def subject_terms(question: str, reach: int = 2) -> set[str]:
+    """The terms of a Chinese question outside its question word's immediate surroundings:
+    what it asks about ("这次座谈会"), not what it asks ("在哪里举行"), which the answer
+    sentence itself must say."""
+    text = normalize(question)
+    kept = list(text)
+    for match in _ASKING.finditer(text):
+        for i in range(max(0, match.start() - reach), min(len(text), match.end() + reach)):
+            kept[i] = " "
+    return text_terms(_ZH_QUESTION_WORDS.sub(" ", "".join(kept)))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,14 @@ import math
 
 import pytest
 
-from rag.answering.evidence import TermStatistics, coverage, coverages, question_terms, text_terms
+from rag.answering.evidence import (
+    TermStatistics,
+    coverage,
+    coverages,
+    question_terms,
+    subject_terms,
+    text_terms,
+)
 
 SENTENCES = ["会议在安徽召开", "会议在上海召开", "安徽省2027年"]
 
@@ -20,6 +27,14 @@ def test_chinese_question_terms_drop_question_words_and_particles() -> None:
     # 在, 哪里 and 会 are dropped: 座谈会 keeps only 座谈, and no bigram spans a dropped word.
     assert question_terms("2027年度座谈会在哪里召开？", "zh") == {"2027", "年度", "度座", "座谈", "召开"}
     assert question_terms("江苏省委书记是谁？", "zh") == {"江苏", "苏省", "省委", "委书", "书记"}
+
+
+def test_subject_terms_leave_out_what_is_asked_around_the_question_word() -> None:
+    # "在哪里举行" is what the answer sentence must say itself; "这次座谈会" what it may refer back to
+    assert subject_terms("这次座谈会在哪里举行？") == {"这次", "次座", "座谈"}
+    assert "举行" in question_terms("这次座谈会在哪里举行？", "zh")
+    terms = subject_terms("拨给胡格诺派的土地位于哪个区域？")
+    assert {"胡格", "格诺", "土地"} <= terms and not terms & {"位于", "区域"}
 
 
 def test_english_question_terms_are_its_numbers_and_the_translated_terms() -> None:
