@@ -8,7 +8,7 @@ from rag.retrieval.glossary import Glossary
 REPORT = [
     "2027年度长三角地区主要领导座谈会在安徽省召开。",
     "国家发展改革委(NDRC)相关负责同志出席。",
-    "加快中欧班列集结中心建设，扩大高水平对外开放。会议日期另行通知。",
+    "加快中欧班列集结中心建设，扩大高水平对外开放。会议日期另行通知。座谈会圆满成功。",
 ]
 DICTIONARY = Glossary.from_lines(
     [
@@ -23,6 +23,7 @@ DICTIONARY = Glossary.from_lines(
         "開放 开放 [kai1 fang4] /opening/",
         "日期 日期 [ri4 qi1] /date/",
         "棗 枣 [zao3] /dates/",
+        "成功 成功 [cheng2 gong1] /successful/",
     ]
 )
 
@@ -41,6 +42,7 @@ def test_british_spellings_hyphenated_words_and_base_forms_are_looked_up_too():
     assert relates("centres", DICTIONARY, report)  # CC-CEDICT glosses "center"
     assert relates("opening-up", DICTIONARY, report)  # "opening"
     assert relates("dates", DICTIONARY, report)  # itself a gloss (枣), but "date" is 日期
+    assert relates("successfully", DICTIONARY, report)  # the adjective is glossed
     assert not relates("routers", DICTIONARY, report)
 
 
