@@ -15,7 +15,7 @@ then `rag eval --dataset`): answered 0.410 when any one word was enough, 0.334 n
 itself no right answer of 1,190 is lost (two wrong ones are refused); no answer of the labelled
 set (its dev split's English questions were where the share, and the spellings below, were
 chosen). Shares up to a third would refuse more off-topic questions (0.46 flagged against 0.33
-on XQuAD's dev half, even-numbered articles) but lost 5 right answers there, not none.
+on XQuAD's dev half, even-numbered articles) but lost 4 right answers there, not none.
 """
 
 from __future__ import annotations
