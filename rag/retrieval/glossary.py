@@ -77,6 +77,11 @@ _IRREGULAR = {
     "children": "child",
     "countries": "country",
     "cities": "city",
+    "teeth": "tooth",
+    "feet": "foot",
+    "mice": "mouse",
+    "geese": "goose",
+    "phenomena": "phenomenon",
 }
 
 _MONTHS = {

@@ -99,6 +99,7 @@ def test_inflections_find_their_base_form(glossary: Glossary) -> None:
     assert "host" in lemmas("hosting")
     assert "plan" in lemmas("planned")
     assert "hold" in lemmas("held")
+    assert "tooth" in lemmas("teeth")  # an irregular plural
 
 
 def test_names_in_text_by_pinyin() -> None:

@@ -46,8 +46,14 @@ def test_british_spellings_hyphenated_words_and_base_forms_are_looked_up_too():
     assert not relates("routers", DICTIONARY, report)
 
 
-def test_words_about_the_text_itself_are_not_its_topic():
+def test_words_about_the_text_counts_prepositions_and_light_verbs_are_not_its_topic():
     assert content_words("What centres are mentioned in the report?") == ["centres"]
+    assert content_words("Which two rivers did the first treaty say lie between the provinces?") == [
+        "rivers",
+        "treaty",
+        "lie",
+        "provinces",
+    ]
 
 
 def test_a_question_is_unrelated_when_at_most_a_quarter_of_its_words_relate():
@@ -64,7 +70,7 @@ def test_a_question_is_unrelated_when_none_of_its_words_relates():
     assert not unrelated("Which province will host the symposium?", DICTIONARY, report)
     assert not unrelated("Is there a recipe for the symposium?", DICTIONARY, report)
     # a pinyin name is resolved by retrieval; the rest of the question still has to relate
-    assert content_words("What recipe did Liu Xiaotao give?", ["Liu Xiaotao"]) == ["recipe", "give"]
+    assert content_words("What recipe did Liu Xiaotao cook?", ["Liu Xiaotao"]) == ["recipe", "cook"]
     assert content_words("Who wrote Hamlet's plays?") == ["wrote", "Hamlet", "plays"]
     assert not unrelated("Who is Liu Xiaotao?", DICTIONARY, report, ["Liu Xiaotao"])  # nothing left to judge
     assert not unrelated("Who?", DICTIONARY, report)
