@@ -18,17 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from eval.near_miss import split_of
 from eval.squad import load_squad
 
 
-def off_topic_items(corpus: Path, questions: list[Path]) -> list[dict[str, object]]:
-    """The questions of `questions` (default: the corpus file's own), labelled unanswerable."""
+def off_topic_items(corpus: Path, parallel: list[Path]) -> list[dict[str, object]]:
+    """The corpus file's questions, then each parallel file's, labelled unanswerable."""
     items: list[dict[str, object]] = []
-    for path in questions or [corpus]:
-        benchmark = load_squad(corpus, path if path != corpus else None)
+    for questions in [None, *parallel]:
+        benchmark = load_squad(corpus, questions)
         text_of = {passage.id: passage.text for passage in benchmark.passages}
         for question in benchmark.questions:
             items.append(
@@ -53,24 +54,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path, help="SQuAD-format file (e.g. xquad.zh.json)")
     parser.add_argument(
         "--questions", type=Path, action="append", default=[],
-        help="a parallel file whose questions to take instead (repeatable; default: the corpus file's)",
+        help="a parallel file (same paragraphs) whose questions to add to the corpus file's (repeatable)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, help="JSONL file to write")
     args = parser.parse_args(argv)
     from ingest.errors import RagError
 
     try:
-        items = off_topic_items(args.corpus, [args.corpus, *args.questions] if args.questions else [])
+        items = off_topic_items(args.corpus, args.questions)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     temporary = args.out.with_name(args.out.name + ".tmp")
     temporary.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), encoding="utf-8")
     temporary.replace(args.out)
-    by_language: dict[str, int] = {}
-    for item in items:
-        by_language[str(item["language"])] = by_language.get(str(item["language"]), 0) + 1
-    print(f"off-topic questions: {by_language}; wrote {args.out}")
+    by_language = Counter(str(item["language"]) for item in items)
+    print(f"off-topic questions: {dict(by_language)}; wrote {args.out}")
     return 0
 
 

@@ -628,11 +628,12 @@ class Answerer:
         hubs = self._hubs.get(language) if hub_weight else None
         for hit in hits:
             chunk_row = row_of[hit.chunk.id]
-            previous = ""
+            previous: set[str] = set()  # the terms of the sentence before, in this passage
             for sentence, sentence_row in zip(
                 hit.chunk.sentences, index.sentence_rows[chunk_row], strict=True
             ):
-                before, previous = previous, sentence.text
+                own = text_terms(sentence.text)
+                before, previous = previous, own
                 key = (hit.chunk.doc_id, sentence.spans)
                 if key in seen or len(sentence.text) < MIN_SENTENCE_CHARS:
                     continue
@@ -640,13 +641,12 @@ class Answerer:
                 dense = float(np.dot(index.sentence_vectors[sentence_row], query_vector))
                 if hubs is not None:
                     dense -= hub_weight * float(hubs[sentence_row])
-                own = text_terms(sentence.text)
                 cover = coverage(terms, own, stats)
                 score = dense + cover_weight * cover + self.weights.passage_rank / hit.rank
                 if context_weight and before and subject:
                     # What the question asks about may be named only in the sentence before
                     # ("拔除插头测试于…开始。" / "在舱门打开之前，宇航员已窒息。").
-                    in_context = coverage(terms, own | (text_terms(before) & subject), stats)
+                    in_context = coverage(terms, own | (before & subject), stats)
                     score += context_weight * (in_context - cover)
                 if hit.rank == 1:
                     score += agreed_bonus
