@@ -43,7 +43,7 @@ from rag.answering.constraints import (
 )
 from rag.answering.conversation import Turn, rewrite_query
 from rag.answering.english import quote, with_gloss
-from rag.answering.enumeration import members_span
+from rag.answering.enumeration import members_span, set_mention
 from rag.answering.evidence import (
     TermStatistics,
     coverage,
@@ -104,6 +104,11 @@ _SPECIFIC = re.compile(r"第[0-9一二三四五六七八九十]+[届次期]|\d+"
 PARTIAL = {
     "zh": "报告提到了{mentioned}[1]，但没有说明{missing}。",
     "en": "The report mentions {mentioned} [1] but does not say anything about {missing}.",
+}
+# ... when what it lacks is only what the question asks for ("which counties", "who they are")
+PARTIAL_ASKED = {
+    "zh": "报告提到了{mentioned}[1]，但没有说明{missing}。",
+    "en": "The report mentions {mentioned} [1] but does not say {missing}.",
 }
 # ... when what is missing is named elsewhere in the report, just never together with the rest
 # ("Jiaxing" is in the report; "which city" it should integrate with is not).
@@ -548,6 +553,7 @@ class Answerer:
         ):
             depth = NARROW_DEPTH_EN_LIST
         speaker_asked = any(c.kind is Kind.SPEAKER for c in bound)
+        members_asked = any(c.kind is Kind.MEMBERS for c in bound)
         if speaker_asked and _WHAT_WAS_SAID.search(focus):
             # Asked what someone said, any of his remarks answers, and a question naming him by
             # post ("江苏省长说了什么") ranks them below the roster line that gives the post. A
@@ -561,7 +567,8 @@ class Answerer:
                 person_asked,
                 fact_asked,
                 self.glossary,
-                before=self._text_before(item) if speaker_asked else None,
+                before=self._text_before(item) if speaker_asked or members_asked else None,
+                document=self._document_text(item.chunk.doc_id) if members_asked else None,
             )
             failed = [c.constraint for c in checks if not c.met]
             doc_id = item.chunk.doc_id
@@ -815,7 +822,7 @@ class Answerer:
             and _says(c, partial.sentence.text + "\n" + self._surroundings(partial.chunk))
         ]
         if partial is not None:
-            mentioned += [c.forms[0] for c in evidence.unmet if _names_the_set(c, partial.sentence.text)]
+            mentioned += [_set_named(c, partial.sentence.text) for c in evidence.unmet if _names_the_set(c, partial.sentence.text)]
         # "长三角" goes without saying next to "长三角世界级港口群".
         mentioned = [
             m for m in dict.fromkeys(mentioned) if not any(m != other and m in other for other in mentioned)
@@ -832,12 +839,21 @@ class Answerer:
             quoted = (lambda text: text) if language == "zh" else (lambda text: f"“{text}”")
             # "does not say anything about X" only of what the report never names (found absent
             # by the report-wide check in `_verify`) and of what the question asks for
-            nowhere = [c.surface for c in evidence.unmet if c.kind in ASKED_KINDS or c in evidence.absent]
-            template = PARTIAL if nowhere else PARTIAL_APART
-            text = template[language].format(
-                mentioned=separator.join(quoted(m) for m in mentioned),
-                missing=separator.join(quoted(m) for m in (nowhere or missing)),
-            )
+            nowhere = [c for c in evidence.unmet if c.kind in ASKED_KINDS or c in evidence.absent]
+            if any(c.kind is Kind.PLACE_TYPE for c in nowhere):
+                # "哪些城市" says what "具体包括哪些" would: the list asked for is of those places
+                nowhere = [c for c in nowhere if c.kind is not Kind.MEMBERS]
+            if nowhere and all(c.kind in ASKED_KINDS for c in nowhere):
+                asked = [c.surface if language == "zh" else c.surface[:1].lower() + c.surface[1:] for c in nowhere]
+                text = PARTIAL_ASKED[language].format(
+                    mentioned=separator.join(quoted(m) for m in mentioned), missing=separator.join(asked)
+                )
+            else:
+                template = PARTIAL if nowhere else PARTIAL_APART
+                text = template[language].format(
+                    mentioned=separator.join(quoted(m) for m in mentioned),
+                    missing=separator.join(quoted(m) for m in ([c.surface for c in nowhere] or missing)),
+                )
         cited = f"{partial.sentence.text} [1]" if language == "zh" else f"{quote(partial.sentence.text)} [1]"
         return Answer(
             answer=f"{text}\n\n{cited}",
@@ -877,7 +893,7 @@ class Answerer:
         """A list asked for is answered by the list itself ("龚正、刘小涛、刘捷、王清宪")."""
         for constraint in evidence.constraints:
             if constraint.kind is Kind.MEMBERS and met(constraint, best.sentence.text):
-                return members_span(best.sentence.text, constraint.forms[0])
+                return members_span(best.sentence.text, constraint.forms[0], "adjacent" in constraint.forms[1:])
         return None
 
     def _citation(self, n: int, item: ScoredSentence) -> Citation:
@@ -1148,7 +1164,17 @@ class Answerer:
 
 def _names_the_set(constraint: Constraint, sentence: str) -> bool:
     """A list asked for whose set the sentence names without listing it ("五个中心")."""
-    return constraint.kind is Kind.MEMBERS and bool(constraint.forms[0]) and constraint.forms[0] in sentence
+    return bool(_set_named(constraint, sentence))
+
+
+def _set_named(constraint: Constraint, sentence: str) -> str:
+    """The asked set's name as `sentence` writes it ("实事项目清单" for 2026年度实事项目清单), or ""."""
+    if constraint.kind is not Kind.MEMBERS:
+        return ""
+    named = set_mention(sentence, constraint.forms[0])
+    if named.count("“") != named.count("”"):  # an ending cut inside quotes: "一网通办”三年行动计划"
+        named = named.replace("“", "").replace("”", "")
+    return named.strip("\"")
 
 
 def _contradicting(missing: list[Constraint], ranked: list[ScoredSentence]) -> ScoredSentence | None:

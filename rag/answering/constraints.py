@@ -23,7 +23,15 @@ from functools import cache
 from typing import Any, Protocol
 
 from ingest.text import CJK, CJK_CHAR, jieba_posseg
-from rag.answering.enumeration import asked_members, listed_members, members_span
+from rag.answering.enumeration import (
+    MIN_SET_MENTION,
+    asked_members,
+    introduces_members,
+    listed_members,
+    listing_clause,
+    members_span,
+    set_mention,
+)
 from rag.answering.provinces import ABBREVIATION_RUN, PROVINCE_ABBREVIATIONS
 from rag.answering.roles import (
     EN_ROLE,
@@ -405,6 +413,10 @@ def _name_runs(question: str) -> list[str]:
     return name_runs(_EN_WORD.findall(question), counts)
 
 
+# Capitals and digits: not a measure ("2-yard", "24-hour") or a word with a digit ("internet2").
+_CODE = re.compile(r"(?<![\w-])(?=[A-Z\d-]*[A-Z])(?=[A-Z\d-]*\d)[A-Z\d][A-Z\d-]*[A-Z\d](?![\w-])")
+
+
 def _entities_en(question: str, translator: Translator | None) -> list[Constraint]:
     found = []
     role_words = {w for c in _roles_en(question) for w in c.surface.lower().split()}
@@ -415,6 +427,11 @@ def _entities_en(question: str, translator: Translator | None) -> list[Constrain
         for part in re.split("|".join(rf"\b{re.escape(w)}\b" for w in role_words) or "$^", name, flags=re.I)
         if part.strip()
     ]
+    codes = _CODE.findall(question)
+    # A code of letters and digits ("G60", "C919") is written the same in Chinese text: it binds
+    # as written, and its letters alone ("G") are not a name.
+    found += [Constraint(Kind.ENTITY, code, (code,)) for code in codes]
+    phrases = [phrase for phrase in phrases if not any(phrase in code for code in codes)]
     for phrase in phrases:
         pinyin = _looks_like_pinyin(phrase)
         # An acronym's gloss is a guess ("AI" -> 哀); it stays uncheckable unless it is pinyin.
@@ -489,9 +506,10 @@ def _members(question: str, language: str) -> list[Constraint]:
     if asked.people:
         surface = "具体是哪几位" if language == "zh" else "who they are"
     else:
-        surface = "具体包括哪些" if language == "zh" else "the members of that list"
-    # forms: the set's name, then "people" when the members must be people
-    forms = (asked.set_name, "people") if asked.people else (asked.set_name,)
+        surface = "具体包括哪些" if language == "zh" else "what they are"
+    # forms: the set's name, then "people" when the members must be people and "adjacent" when
+    # the name is of the set asked for (`MembersAsked.adjacent`)
+    forms = (asked.set_name, *(["people"] if asked.people else []), *(["adjacent"] if asked.adjacent else []))
     return [Constraint(Kind.MEMBERS, surface, forms, count=asked.count)]
 
 
@@ -569,9 +587,13 @@ _OTHER_PLACE_KIND = re.compile(
 _BARE_PLACE = re.compile(r"^[A-Z][\w'-]*(?: [A-Z][\w'-]*)*(?:, [A-Z][\w'-]*(?: [A-Z][\w'-]*)*)?$")
 _COUNTED_PLACES = re.compile(r"^[一二两三四五六七八九十几数多]+[省市区县州国城镇村]$")
 # Not provinces: a report names them inside titles ("安徽省委书记"), where no word stands alone.
-_ZH_PLACE_TYPE = re.compile(r"哪(?:一)?(?:座|个)?(城市|市|区|县)(?![委长])")
+# One or several ("哪些城市", "which counties"): a list of provinces ("沪苏浙") names no city.
+_ZH_PLACE_TYPE = re.compile(r"哪(?:一|些|[几两三四五六七八九十]个)?(?:座|个)?(城市|市|区|县)(?![委长别])")
 _ZH_PLACE_KEYS = {"城市": "city", "市": "city", "区": "district", "县": "district"}
-_EN_PLACE_TYPE = re.compile(r"\b(?i:which|what)(?: [A-Z][a-z]+)? (city|district|county)\b")
+_EN_PLACE_TYPE = re.compile(
+    r"\b(?i:which|what)(?: (?:two|three|four|five|[A-Z][a-z]+))? (city|cities|district|districts|county|counties)\b"
+)
+_EN_PLACE_KEYS = {"cities": "city", "county": "district", "districts": "district", "counties": "district"}
 
 
 def _place_type(question: str, language: str) -> list[Constraint]:
@@ -581,7 +603,7 @@ def _place_type(question: str, language: str) -> list[Constraint]:
         key = _ZH_PLACE_KEYS[match.group(1)] if match else ""
     else:
         match = _EN_PLACE_TYPE.search(question)
-        key = {"county": "district"}.get(match.group(1), match.group(1)) if match else ""
+        key = _EN_PLACE_KEYS.get(match.group(1), match.group(1)) if match else ""
     if match is None:
         match = (_ZH_INSTITUTION if language == "zh" else _EN_INSTITUTION).search(question)
         if match is None:
@@ -840,11 +862,12 @@ def met(constraint: Constraint, text: str, translator: Translator | None = None)
     if constraint.kind is Kind.TITLED:
         return title_met(*titles_in(constraint, text))
     if constraint.kind is Kind.MEMBERS:
-        if listed_members(text, constraint.forms[0]) < constraint.count:
+        adjacent = "adjacent" in constraint.forms[1:]
+        if listed_members(text, constraint.forms[0], adjacent) < constraint.count:
             return False
         if "people" in constraint.forms[1:]:
             # "中央财办、国家发展改革委" lists offices, not the officials asked for
-            span = members_span(text, constraint.forms[0])
+            span = members_span(text, constraint.forms[0], adjacent)
             return span is not None and looks_like_person(span)
         return True
     return any(form in text for form in constraint.forms)
@@ -931,13 +954,14 @@ def check(
     fact_asked: bool = True,
     translator: Translator | None = None,
     before: str | None = None,
+    document: str | None = None,
 ) -> list[Check]:
     """Each binding constraint against a sentence. Entities, years and ordinals may also be met
     by `context` (the passage and headline around the sentence); a year, where the context names
     others too ("2026年度…举行。会议确定,2027年度…"), only as the year of the dated sentence this
     one retells (`_lends_year`). Roles and attributes must be in the sentence, next to the answer.
     `before`: the document's text before the sentence, which tells whose remarks a sentence
-    continues."""
+    continues; `document`: all of its text, which tells whether it names a set asked for."""
     constraints = list(constraints)
     has_role = any(c.kind is Kind.ROLE for c in constraints)
     checks = []
@@ -950,11 +974,39 @@ def check(
         if constraint.kind is Kind.SPEAKER:
             checks.append(Check(constraint, _speaker_met(constraint, sentence, before)))
             continue
+        if constraint.kind is Kind.MEMBERS:
+            listed = met(constraint, sentence, translator) and _lists_the_set(constraint, sentence, document, before)
+            for place in (c for c in constraints if c.kind is Kind.PLACE_TYPE):
+                # "哪些城市": the list is of cities ("上海与苏州"), not "更大力度、更实举措" in a
+                # sentence that names a city elsewhere
+                clause = listing_clause(sentence, constraint.forms[0], "adjacent" in constraint.forms[1:])
+                listed = listed and _place_type_met(place, clause, translator)
+            checks.append(Check(constraint, listed))
+            continue
         if constraint.kind is Kind.YEAR and not _lends_year(constraint, sentence, context):
             in_sentence = True  # a passage about several years does not lend one to a sentence
         where = sentence if in_sentence else sentence + "\n" + context
         checks.append(Check(constraint, met(constraint, where, translator)))
     return checks
+
+
+def _lists_the_set(constraint: Constraint, sentence: str, document: str | None, before: str | None) -> bool:
+    """Whether a list in `sentence` can be of the set asked for. Where its document names the set,
+    the list's sentence or the one before it names it too: in a report that names "长三角其他自贸
+    试验区" once, a list elsewhere ("构建信息、资源、服务等协同的出海服务生态") is of something else."""
+    set_name = constraint.forms[0]
+    if "adjacent" not in constraint.forms[1:] or not document or len(set_mention(document, set_name)) < MIN_SET_MENTION:
+        return True
+    if set_mention(sentence, set_name):
+        return True
+    # The sentence before may name the set for this one: as it introduces the list ("X包括以下
+    #几项：") or as this one refers back to it ("其中…", "这些…").
+    previous = before.rsplit("\n", 1)[-1] if before else ""
+    mention = set_mention(previous, set_name)
+    return bool(mention) and (introduces_members(previous, mention) or _REFERS_BACK_TO_BEFORE.match(sentence) is not None)
+
+
+_REFERS_BACK_TO_BEFORE = re.compile(r"\s*(?:其中|其|这些|这|它们|该|此|上述|以上)")
 
 
 # Where a passage's sentences end, for telling which of them a year stands in.

@@ -53,10 +53,18 @@ _EN_PEOPLE = re.compile(
 )
 # A numeral that counts something in a set's name (五个中心, 三地一区), not one inside a word (统一).
 _COUNTING = re.compile(rf"([{_ZH_COUNT}])(?=个|地|区|项|大|类|种|条|方面|城)")
-_CLAUSE = re.compile(r"[，,。；;：:！!？?\n]")
+_CLAUSE_WITH_END = re.compile(r"([^，,。；;：:！!？?\n]*)([，,。；;：:！!？?\n]|$)")
 _CONJUNCTION = re.compile(r"以及|和|与|及|\+|＋")  # not 并 or 同: 并行, 同时
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{1,30})[”\"」]")
 _TITLE = re.compile(r"《[^》]{1,60}》")
+# A set's name shorter than this is not looked for as such in a sentence: "要发挥" (what the
+# question's words before its asking words give when they name no set) would match anything.
+MIN_SET_MENTION = 4
+# After the set's name, words that introduce its members ("X包括：", "X分别是", "X即"); before
+# it in its clause, words that refer back to the list before it ("A、B，共同构成X", "…，这些X").
+_INTRODUCES = re.compile(r"\S{0,3}(?:包括|包含|涵盖|分别|即|为|是|有)")
+_LEADS_IN = re.compile(r"以下|如下|下列")
+_REFERS_BACK = re.compile(r"构成|组成|合称|统称|即|等|这")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class MembersAsked:
     count: int  # how many members the question expects, at least 2
     set_name: str  # the set as the question names it, in Chinese; "" when unknown (English)
     people: bool = False  # the members are people ("哪几位", "which four leaders")
+    # the set's name stands right before the asking words ("“五个中心”分别是"), not as a word about
+    # something else the question asks after ("图表“…”所依托的论文是由哪些人写的")
+    adjacent: bool = True
 
 
 def asked_members(question: str, language: str) -> MembersAsked | None:
@@ -73,10 +84,10 @@ def asked_members(question: str, language: str) -> MembersAsked | None:
         if trigger is None:
             return None
         counted = _ZH_ASKED_COUNT.search(question, trigger.start())
-        set_name = _set_name(question[: trigger.start()])
+        set_name, adjacent = _set_name(question[: trigger.start()])
         count = _ZH_COUNT_VALUES.get(counted.group(1), 2) if counted else _counted_by_name(set_name)
         people = bool(_ZH_PEOPLE.search(question, trigger.start()))
-        return MembersAsked(max(2, count), set_name, people)
+        return MembersAsked(max(2, count), set_name, people, adjacent)
     lower = question.lower()
     people = bool(_EN_PEOPLE.search(lower))
     named = people and lower.startswith("name the ")  # "Name the officials who attended"
@@ -98,32 +109,98 @@ def _counted_by_name(set_name: str) -> int:
     return total if total >= 2 else 2
 
 
-def _set_name(before: str) -> str:
-    """The set's name at the end of the words before the trigger: "会议提到的先导产业" -> 先导产业,
-    "上海“五个中心”" -> 五个中心."""
-    quoted = _QUOTED.findall(before)
-    if quoted:
-        return quoted[-1]
+def _set_name(before: str) -> tuple[str, bool]:
+    """The set's name at the end of the words before the trigger, and whether it stands there
+    (`MembersAsked.adjacent`): "会议提到的先导产业" -> 先导产业, "上海“五个中心”" -> 五个中心,
+    "“一网通办”三年行动计划" -> that whole name; "图表“千年北半球气温重建”所依托的论文是由" -> the
+    quoted name, which is not the set's."""
+    # "“两个确立”的具体内容": a quoted set's own 的 before the asking words does not part it from
+    # them; "皖北地区参与结对合作的具体是哪些城市" names no set before its 的
+    before = before.rstrip()
+    if before.endswith(("”的", '"的', "」的")):
+        before = before[:-1]
     tail = re.split(r"[的，,、？?]|说|提到|提出", before)[-1]
-    tail = _ASKING_TAIL.sub("", tail).strip("“”\"' ")
-    return tail if len(tail) >= 2 else ""
+    tail = _ASKING_TAIL.sub("", tail).strip()
+    quoted = list(_QUOTED.finditer(before))
+    if quoted:
+        last = quoted[-1]
+        if last.group(0) in tail and not tail.endswith(last.group(0)):
+            named = tail[tail.index(last.group(0)) :]  # a quoted word that qualifies the set's noun
+            return named, True
+        return last.group(1), tail.endswith(last.group(0))
+    tail = tail.strip("“”\"' ")
+    return (tail, True) if len(tail) >= 2 else ("", True)
 
 
-def listed_members(text: str, set_name: str = "") -> int:
+def listed_members(text: str, set_name: str = "", adjacent: bool = True) -> int:
     """The most members any clause of `text` lists (1 when it lists none). A chain that holds
-    `set_name` itself does not count."""
-    best = 1
-    for clause in _CLAUSE.split(text):
-        if not clause:
-            continue
-        quoted = [term for term in _QUOTED.findall(clause) if not (set_name and set_name in term)]
-        titles = _TITLE.findall(clause)
+    `set_name` itself does not count, nor, when the name is of the set asked for (`adjacent`), a
+    list in another clause than the one naming it (`_clauses_of_set`)."""
+    return max((count for count, _ in _listing_clauses(text, set_name, adjacent)), default=1)
+
+
+def listing_clause(text: str, set_name: str = "", adjacent: bool = True) -> str:
+    """The clause of `text` that lists the most members ("推进上海与苏州结对合作"), or ""."""
+    counted = _listing_clauses(text, set_name, adjacent)
+    return max(counted, key=lambda item: item[0])[1] if counted else ""
+
+
+def _listing_clauses(text: str, set_name: str, adjacent: bool) -> list[tuple[int, str]]:
+    """Each clause that may list the set's members, with how many it lists."""
+    mention = set_mention(text, set_name)
+    counted = []
+    for clause in _clauses_of_set(text, mention if adjacent else ""):
+        quoted = [term for term in _QUOTED.findall(clause) if not (mention and mention in term)]
+        titles = [title for title in _TITLE.findall(clause) if not (mention and mention in title)]
         run = max((len(r) for r in ABBREVIATION_RUN.findall(clause)), default=1)
         chained = 1 + clause.count("、") + len(_CONJUNCTION.findall(clause))
-        if _beside_siblings(set_name, clause):
+        if _beside_siblings(mention, clause):
             chained = 1
-        best = max(best, chained, len(quoted), len(titles), run)
-    return best
+        counted.append((max(chained, len(quoted), len(titles), run), clause))
+    return counted
+
+
+def set_mention(text: str, set_name: str) -> str:
+    """How `text` names the asked set: the whole name, or its longest ending of
+    `MIN_SET_MENTION` characters or more ("实事项目清单" for 2026年度实事项目清单, written
+    "2026年度长三角一体化发展实事项目清单": the ending is the set's head, its qualifiers are what
+    a sentence rewords); "" when it holds neither."""
+    if set_name and set_name in text:
+        return set_name
+    for start in range(1, len(set_name) - MIN_SET_MENTION + 1):
+        if set_name[start:] in text:
+            return set_name[start:]
+    return ""
+
+
+def introduces_members(text: str, mention: str) -> bool:
+    """Whether `text` names the set as `mention` to present its members after it ("X包括：",
+    "X主要有以下几个", "X分别是")."""
+    after = text.split(mention, 1)[1] if mention in text else ""
+    return bool(_INTRODUCES.match(after) or _LEADS_IN.search(after) or after.lstrip().startswith((":", "：")))
+
+
+def _clauses_of_set(text: str, mention: str) -> list[str]:
+    """The clauses of `text` that may list the members of the set it names as `mention`: the
+    clause naming it; the ones after it when it introduces them ("X包括：A、B", "X：A；B"); the
+    one before when it refers back ("A、B，共同构成X"). A sentence that names the set in one
+    clause and lists in another ("审议通过《A》《B》,发布了X等成果") lists the set's siblings, not
+    its members. All clauses when it does not name the set (the list's own sentence often does
+    not)."""
+    clauses = [(match.group(1), match.group(2)) for match in _CLAUSE_WITH_END.finditer(text) if match.group(1)]
+    named = [i for i, (clause, _) in enumerate(clauses) if mention and mention in clause]
+    if not named:
+        return [clause for clause, _ in clauses]
+    kept: set[int] = set()
+    for i in named:
+        kept.add(i)
+        clause, end = clauses[i]
+        before, after = clause.split(mention, 1)
+        if _INTRODUCES.match(after) or _LEADS_IN.search(after) or (not after.strip() and end in ":："):
+            kept.update(range(i + 1, len(clauses)))
+        if i > 0 and _REFERS_BACK.search(before):
+            kept.add(i - 1)
+    return [clauses[i][0] for i in sorted(kept)]
 
 
 def _beside_siblings(set_name: str, clause: str) -> bool:
@@ -141,23 +218,22 @@ def _beside_siblings(set_name: str, clause: str) -> bool:
 _NOT_MEMBER = ("v", "d", "p", "c", "u", "r", "m", "q", "f", "ad", "y")
 
 
-def members_span(text: str, set_name: str = "") -> str | None:
+def members_span(text: str, set_name: str = "", adjacent: bool = True) -> str | None:
     """The list itself, as a short answer: "龚正、刘小涛、刘捷、王清宪" from "龚正、刘小涛、刘捷、
     王清宪分别代表三省一市讲话", "文化、旅游、体育" from "加快文化、旅游、体育跨区域融合发展";
     None when no clause lists two or more."""
     best: tuple[int, str] | None = None
-    for clause in _CLAUSE.split(text):
-        if not clause:
-            continue
+    mention = set_mention(text, set_name)
+    for clause in _clauses_of_set(text, mention if adjacent else ""):
         found: list[tuple[int, str]] = []
         runs = ABBREVIATION_RUN.findall(clause)
         if runs:
             run = max(runs, key=len)
             found.append((len(run), run))
-        titles = list(_TITLE.finditer(clause))
+        titles = [title for title in _TITLE.finditer(clause) if not (mention and mention in title.group())]
         if len(titles) >= 2:
             found.append((len(titles), clause[titles[0].start() : titles[-1].end()]))
-        if "、" in clause and not _beside_siblings(set_name, clause):
+        if "、" in clause and not _beside_siblings(mention, clause):
             items = clause.split("、")
             items[0], items[-1] = _lead_trimmed(items[0]), _tail_trimmed(items[-1])
             if all(items):

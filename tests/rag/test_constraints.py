@@ -335,6 +335,33 @@ def test_only_a_name_of_the_asked_kind_of_place_counts():
     assert not met(district, "推进上海与苏州重点领域同城化发展。", dictionary)  # a city, not a district
 
 
+def test_several_places_of_a_kind_asked_for_are_a_list_of_them():
+    dictionary = Glossary.from_lines(
+        [
+            "上海 上海 [Shang4 hai3] /Shanghai municipality, central east China/",
+            "蘇州 苏州 [Su1 zhou1] /Suzhou prefecture level city in Jiangsu/",
+        ]
+    )
+    for question, language in (("皖北参与结对合作的具体是哪些城市？", "zh"), ("Which counties border the lake?", "en")):
+        constraints = parse(question, language, dictionary)
+        assert [c for c in constraints if c.kind is Kind.PLACE_TYPE]
+    constraints = [c for c in parse("皖北参与结对合作的具体是哪些城市？", "zh", dictionary) if c.kind in (Kind.PLACE_TYPE, Kind.MEMBERS)]
+    # a run of province abbreviations names no city; a list beside a city is not a list of cities
+    assert not all(c.met for c in check(constraints, "深化沪苏浙与皖北地区城市结对合作。", "", False, translator=dictionary))
+    assert not all(c.met for c in check(constraints, "以上海为引领,以更大力度、更实举措推进。", "", False, translator=dictionary))
+    assert all(c.met for c in check(constraints, "推进上海与苏州结对合作。", "", False, translator=dictionary))
+
+
+def test_a_code_of_capitals_and_digits_binds_as_written():
+    constraints = parse("Which cities does the G60 corridor run through?", "en")
+    codes = [c for c in constraints if c.kind is Kind.ENTITY and c.strict]
+    assert [c.forms for c in codes] == [("G60",)]
+    assert not [c for c in constraints if c.surface == "G"]
+    assert met(codes[0], "推动G60科创走廊建设。") and not met(codes[0], "推动科创走廊建设。")
+    # measures and words with a digit are not codes
+    assert not [c for c in parse("Who scored the 2-yard touchdown for internet2?", "en") if c.kind is Kind.ENTITY and c.strict]
+
+
 def test_the_answer_phrase_itself_must_be_of_the_asked_kind_of_place():
     dictionary = Glossary.from_lines(
         [
