@@ -45,6 +45,8 @@ _EN_WHAT_ARE = re.compile(
 )
 # The asking words between the set's name and the trigger: "五个中心分别指", "港口群具体", "都是".
 _ASKING_TAIL = re.compile(r"(?:分别|具体|都|主要|一共|共)*(?:指的是|指|是|为|有)?$")
+# "清单里", "计划中": where in the set, not part of its name.
+_WITHIN = re.compile(r"(?:里面|里|当中|之中|中|内)$")
 _ZH_PEOPLE = re.compile(r"哪[几一二两三四五六七八九十]?[位名]|哪些(?:人|领导|官员|同志)")
 # People as what is asked for, right after the asking words: "which four leaders", "name the NDRC
 # officials"; not "the plan adopted by the leaders".
@@ -120,7 +122,7 @@ def _set_name(before: str) -> tuple[str, bool]:
     if before.endswith(("”的", '"的', "」的")):
         before = before[:-1]
     tail = re.split(r"[的，,、？?]|说|提到|提出", before)[-1]
-    tail = _ASKING_TAIL.sub("", tail).strip()
+    tail = _WITHIN.sub("", _ASKING_TAIL.sub("", tail)).strip()
     quoted = list(_QUOTED.finditer(before))
     if quoted:
         last = quoted[-1]

@@ -114,6 +114,25 @@ def related_share(
     return sum(relates(word, dictionary, report) for word in words) / len(words)
 
 
+class TextMentions:
+    """`Mentions` of one text (the sentence an answer would quote)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text.replace(" ", "")
+
+    def contains(self, form: str) -> bool:
+        return " " not in form and form in self._text
+
+    def shares_bigram(self, form: str) -> bool:
+        return any(form[i : i + 2] in self._text for i in range(len(form) - 1))
+
+
+def shares_nothing(question: str, sentence: str, dictionary: Dictionary, names: Iterable[str] = ()) -> bool:
+    """True when none of the question's content words relates to `sentence` (a question with
+    none says nothing either way: False)."""
+    return related_share(question, dictionary, TextMentions(sentence), names) == 0.0
+
+
 def unrelated(question: str, dictionary: Dictionary, report: Mentions, names: Iterable[str] = ()) -> bool:
     """True when at most a quarter of the question's content words relate to the report."""
     share = related_share(question, dictionary, report, names)

@@ -1,6 +1,6 @@
 """Whether an English question relates to the report at all (rag.answering.relatedness)."""
 
-from rag.answering.relatedness import content_words, relates, unrelated
+from rag.answering.relatedness import content_words, relates, shares_nothing, unrelated
 from rag.answering.report_mentions import ReportMentions
 from rag.engine import Engine
 from rag.retrieval.glossary import Glossary
@@ -76,12 +76,30 @@ def test_a_question_is_unrelated_when_none_of_its_words_relates():
     assert not unrelated("Who?", DICTIONARY, report)
 
 
+def test_a_sentence_shares_nothing_with_a_question_none_of_whose_words_it_renders():
+    assert shares_nothing("Which province will host the symposium?", "会议日期另行通知。", DICTIONARY)
+    assert not shares_nothing("Which province will host the symposium?", "座谈会在安徽省召开。", DICTIONARY)
+    assert not shares_nothing("Which province?", "在 安徽 省召开。", DICTIONARY)  # spaces do not part words
+    assert not shares_nothing("Who?", "会议日期另行通知。", DICTIONARY)  # no content word: nothing to judge
+
+
 def test_an_off_topic_english_question_is_refused_and_a_related_one_answered(bundled_engine: Engine) -> None:
     for question in ("How do I reset my Wi-Fi router?", "Where is Polonia's home venue located?"):
         refused = bundled_engine.answer(question)  # the second: only "home" (家) relates
         assert not refused.found and not refused.citations, refused
     answered = bundled_engine.answer("Which province will host the 2027 symposium?")
     assert answered.found and answered.short_answer and "安徽" in answered.short_answer
+
+
+def test_a_sentence_that_renders_none_of_an_english_question_is_not_its_answer(bundled_engine: Engine) -> None:
+    # half their words relate to the report ("price", "index"; "team", "final"), so the questions
+    # do, but the sentence nearest in meaning renders none, and is no closer than off-topic ones get
+    for question in ("What does the consumer price index measure?", "Which team won the basketball final?"):
+        refused = bundled_engine.answer(question)
+        assert not refused.found, refused.answer
+    # a name the sentence spells counts as shared: Liang Yanshun is 梁言顺
+    answered = bundled_engine.answer("What position does Liang Yanshun hold?")
+    assert answered.found and "安徽省委书记" in (answered.short_answer or ""), answered.answer
 
 
 def test_warm_up_builds_what_an_english_question_reads(bundled_engine: Engine) -> None:
