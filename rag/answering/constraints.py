@@ -428,7 +428,7 @@ def _entities_en(question: str, translator: Translator | None) -> list[Constrain
         if part.strip()
     ]
     codes = _CODE.findall(question)
-    # A code of letters and digits ("G60", "C919") is written the same in Chinese text: it binds
+    # A code of capitals and digits ("G60", "C919") is written the same in Chinese text: it binds
     # as written, and its letters alone ("G") are not a name.
     found += [Constraint(Kind.ENTITY, code, (code,)) for code in codes]
     phrases = [phrase for phrase in phrases if not any(phrase in code for code in codes)]

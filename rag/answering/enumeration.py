@@ -178,8 +178,14 @@ def set_mention(text: str, set_name: str) -> str:
 def introduces_members(text: str, mention: str) -> bool:
     """Whether `text` names the set as `mention` to present its members after it ("X包括：",
     "X主要有以下几个", "X分别是")."""
-    after = text.split(mention, 1)[1] if mention in text else ""
-    return bool(_INTRODUCES.match(after) or _LEADS_IN.search(after) or after.lstrip().startswith((":", "：")))
+    return mention in text and _introduces(text.split(mention, 1)[1])
+
+
+def _introduces(after: str, end: str = "") -> bool:
+    """Whether the words `after` the set's name (to the end of its clause, which ends in `end`)
+    introduce its members."""
+    colon = after.lstrip().startswith((":", "：")) or (not after.strip() and end in (":", "："))
+    return bool(colon or _INTRODUCES.match(after) or _LEADS_IN.search(after))
 
 
 def _clauses_of_set(text: str, mention: str) -> list[str]:
@@ -198,7 +204,7 @@ def _clauses_of_set(text: str, mention: str) -> list[str]:
         kept.add(i)
         clause, end = clauses[i]
         before, after = clause.split(mention, 1)
-        if _INTRODUCES.match(after) or _LEADS_IN.search(after) or (not after.strip() and end in ":："):
+        if _introduces(after, end):
             kept.update(range(i + 1, len(clauses)))
         if i > 0 and _REFERS_BACK.search(before):
             kept.add(i - 1)
