@@ -213,11 +213,14 @@ def _clauses_of_set(text: str, mention: str) -> list[str]:
 
 def _beside_siblings(set_name: str, clause: str) -> bool:
     """Whether the clause's chain holds the set beside its siblings ("推动X积厚成势、Y转型升级"),
-    rather than presenting its members ("X包括A、B", "A、B等X", "A、B即X")."""
+    rather than presenting its members ("X包括A、B", "A、B等X", "A、B即X", or quoted right before it:
+    "“硬设施+软环境”双轮驱动")."""
     if not set_name or set_name not in clause:
         return False
     name = re.escape(set_name)
-    introduced = re.search(rf"(?:等|即|为|是|这|共)\S{{0,3}}{name}|{name}(?:[:：]|包括|包含|涵盖|为|是|即|分别)", clause)
+    introduced = re.search(
+        rf"(?:等|即|为|是|这|共)\S{{0,3}}{name}|[”\"」]{name}|{name}(?:[:：]|包括|包含|涵盖|为|是|即|分别)", clause
+    )
     return introduced is None
 
 

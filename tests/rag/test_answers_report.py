@@ -311,6 +311,7 @@ def test_english_answers_read_names_in_pinyin(bundled_engine: Engine, question: 
     [
         ("哪几位领导分别代表三省一市讲话？", ("龚正", "刘小涛", "刘捷", "王清宪")),
         ("会议审议通过了哪几个文件？", ("一网通办", "大气污染防治")),
+        ("刘捷说的双轮驱动分别是哪两个方面？", ("硬设施", "软环境")),  # quoted right before the set
     ],
 )
 def test_a_list_asked_for_is_answered_from_a_sentence_that_lists_it(

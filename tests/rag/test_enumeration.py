@@ -134,6 +134,8 @@ SIBLINGS = "会议审议通过《港口协同方案》《机场联动计划》,�
         ("五个中心主要有以下几个,经济、金融、贸易、航运、科创。", "五个中心", 5),
         ("经济、金融、贸易、航运、科创,共同构成五个中心。", "五个中心", 5),
         ("上海国际经济、金融、贸易、航运、科技创新中心即五个中心。", "五个中心", 5),
+        # a quoted list right before the set's name is its members, not its siblings
+        ("推进“数字+绿色”双轮驱动,共建示范区。", "双轮驱动", 2),
     ],
 )
 def test_a_list_belongs_to_the_set_the_sentence_names(text: str, set_name: str, count: int) -> None:
