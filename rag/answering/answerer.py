@@ -35,6 +35,7 @@ from rag.answering.constraints import (
     document_bound,
     met,
     named_in_document,
+    names_asked_set,
     names_place_type,
     parse,
     spoken_by,
@@ -594,7 +595,11 @@ class Answerer:
             # post ("江苏省长说了什么") ranks them below the roster line that gives the post. A
             # thing he spoke of ("Which strategy did…") is looked for as closely as any.
             depth = len(ranked)
+        documents: dict[str, str] = {}  # each candidate document's text, joined once
         for item in ranked[:depth]:
+            doc_id = item.chunk.doc_id
+            if (members_asked or in_document) and doc_id not in documents:
+                documents[doc_id] = self._document_text(doc_id)
             checks = check(
                 bound,
                 item.sentence.text,
@@ -603,12 +608,11 @@ class Answerer:
                 fact_asked,
                 self.glossary,
                 before=self._text_before(item) if speaker_asked or members_asked else None,
-                document=self._document_text(item.chunk.doc_id) if members_asked else None,
+                document=documents[doc_id] if members_asked else None,
             )
             failed = [c.constraint for c in checks if not c.met]
-            doc_id = item.chunk.doc_id
             if doc_id not in unnamed_in:  # once per document: a pinyin name is sought in all of it
-                document = self._document_text(doc_id) if in_document else ""
+                document = documents.get(doc_id, "")
                 unnamed_in[doc_id] = [c for c in in_document if not named_in_document(c, document, self.glossary)]
             unnamed = unnamed_in[doc_id]
             if not failed and not unnamed and not missing:
@@ -928,7 +932,7 @@ class Answerer:
         """A list asked for is answered by the list itself ("龚正、刘小涛、刘捷、王清宪")."""
         for constraint in evidence.constraints:
             if constraint.kind is Kind.MEMBERS and met(constraint, best.sentence.text):
-                return members_span(best.sentence.text, constraint.forms[0], "adjacent" in constraint.forms[1:])
+                return members_span(best.sentence.text, constraint.forms[0], names_asked_set(constraint))
         return None
 
     def _citation(self, n: int, item: ScoredSentence) -> Citation:

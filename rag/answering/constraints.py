@@ -513,6 +513,12 @@ def _members(question: str, language: str) -> list[Constraint]:
     return [Constraint(Kind.MEMBERS, surface, forms, count=asked.count)]
 
 
+def names_asked_set(constraint: Constraint) -> bool:
+    """Whether a MEMBERS constraint's name (forms[0]) is of the set asked for, not of something
+    else the question asks after (`MembersAsked.adjacent`)."""
+    return "adjacent" in constraint.forms[1:]
+
+
 def parse(question: str, language: str, translator: Translator | None = None) -> tuple[Constraint, ...]:
     """The constraints `question` places on its answer. `language` is "zh" or "en"."""
     if language == "zh":
@@ -862,7 +868,7 @@ def met(constraint: Constraint, text: str, translator: Translator | None = None)
     if constraint.kind is Kind.TITLED:
         return title_met(*titles_in(constraint, text))
     if constraint.kind is Kind.MEMBERS:
-        adjacent = "adjacent" in constraint.forms[1:]
+        adjacent = names_asked_set(constraint)
         if listed_members(text, constraint.forms[0], adjacent) < constraint.count:
             return False
         if "people" in constraint.forms[1:]:
@@ -979,7 +985,7 @@ def check(
             for place in (c for c in constraints if c.kind is Kind.PLACE_TYPE):
                 # "哪些城市": the list is of cities ("上海与苏州"), not "更大力度、更实举措" in a
                 # sentence that names a city elsewhere
-                clause = listing_clause(sentence, constraint.forms[0], "adjacent" in constraint.forms[1:])
+                clause = listing_clause(sentence, constraint.forms[0], names_asked_set(constraint))
                 listed = listed and _place_type_met(place, clause, translator)
             checks.append(Check(constraint, listed))
             continue
@@ -995,7 +1001,7 @@ def _lists_the_set(constraint: Constraint, sentence: str, document: str | None, 
     the list's sentence or the one before it names it too: in a report that names "长三角其他自贸
     试验区" once, a list elsewhere ("构建信息、资源、服务等协同的出海服务生态") is of something else."""
     set_name = constraint.forms[0]
-    if "adjacent" not in constraint.forms[1:] or not document or len(set_mention(document, set_name)) < MIN_SET_MENTION:
+    if not names_asked_set(constraint) or not document or len(set_mention(document, set_name)) < MIN_SET_MENTION:
         return True
     if set_mention(sentence, set_name):
         return True
